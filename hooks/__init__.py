@@ -1,0 +1,1 @@
+"""The module's hook handlers, one module per PrestaShop hook (``display_footer`` ↔ ``displayFooter``)."""

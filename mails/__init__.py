@@ -1,0 +1,1 @@
+"""Mail templates, ``<iso>/<name>.html`` and ``.txt`` (package data; this file keeps it a real package)."""

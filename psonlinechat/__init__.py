@@ -1,0 +1,8 @@
+"""PrestaShop's Online Chat module as a Flask blueprint."""
+
+from .errors import ConfigError, PsOnlineChatError, ShopError
+from .extension import OnlineChat, get_state
+
+__version__ = "0.1.0"
+
+__all__ = ["ConfigError", "OnlineChat", "PsOnlineChatError", "ShopError", "get_state"]

@@ -1,0 +1,13 @@
+"""Command line: ``psonlinechat install | uninstall | upgrade | serve | demo``."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+flask_group = AppGroup("psonlinechat", help="PrestaShop Online Chat: install, upgrade, serve.")
+
+
+@click.group()
+def main() -> None:
+    """PrestaShop Online Chat as a Flask blueprint."""

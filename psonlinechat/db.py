@@ -1,0 +1,52 @@
+"""The engine: one pooled SQLAlchemy engine per app, over PyMySQL for MySQL/MariaDB.
+
+Connections are checked before use (``pool_pre_ping``) so that a worker survives a
+database restart, renewed after ``PSONLINECHAT_POOL_RECYCLE`` seconds, and speak utf8mb4
+as PrestaShop's own do. SQLite is accepted for the embedded demo only.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from .errors import ConfigError
+from .settings import Settings
+
+
+def normalise_url(url: str) -> sa.URL:
+    """Return ``url`` as a SQLAlchemy URL that uses PyMySQL with utf8mb4.
+
+    :raises ConfigError: the URL is unreadable or names another database kind.
+    """
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # SQLAlchemy raises ArgumentError with the reason
+        raise ConfigError("PSONLINECHAT_DATABASE_URL", f"is not a database URL: {exc}") from None
+    backend = parsed.get_backend_name()
+    if backend in {"mysql", "mariadb"}:
+        parsed = parsed.set(drivername=f"{backend}+pymysql")
+        return parsed.update_query_dict({"charset": "utf8mb4"})
+    if backend == "sqlite":
+        return parsed
+    raise ConfigError("PSONLINECHAT_DATABASE_URL",
+                      f"names {backend!r}; PrestaShop runs on MySQL or MariaDB")
+
+
+def create_engine(settings: Settings) -> sa.Engine:
+    """Make the app's engine; no connection is opened until first use.
+
+    :raises ConfigError: the database URL is malformed.
+    """
+    url = normalise_url(settings.database_url or "")
+    if url.get_backend_name() == "sqlite":
+        return sa.create_engine(url, connect_args={"check_same_thread": False})
+    return sa.create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_recycle=settings.pool_recycle,
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size,
+        pool_timeout=10,
+        connect_args={"connect_timeout": 5},
+    )

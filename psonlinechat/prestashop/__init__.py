@@ -1,0 +1,1 @@
+"""PrestaShop's own formats: parameters.php, cookies, passwords."""

@@ -1,0 +1,1 @@
+"""Ordered upgrades of the module's own schema, one module per version."""
