@@ -17,6 +17,7 @@ from flask import Flask, current_app
 
 from . import db, settings as settings_module, tables as tables_module
 from .errors import ShopError
+from .identity import Employee, Visitor
 from .repositories import schema
 
 if TYPE_CHECKING:
@@ -40,6 +41,20 @@ class ChatState:
         self._lock = threading.Lock()
         #: Services attached by other modules (broker, module settings cache, …).
         self.services: dict[str, Any] = {}
+
+    def identify_visitor(self, request: Any) -> Visitor:
+        """The visitor of a storefront request; an anonymous one when nothing vouches for it.
+
+        Placeholder until the identity issue lands: every visitor is anonymous on shop 1.
+        """
+        return Visitor(id_shop=1, id_lang=1)
+
+    def identify_employee(self, request: Any) -> Employee | None:
+        """The employee of a back-office request, or ``None``.
+
+        Placeholder until the identity issue lands: nobody is an employee.
+        """
+        return None
 
     @property
     def tables(self) -> tables_module.Tables:
