@@ -61,6 +61,8 @@ class Tables:
     customer: sa.Table
     customer_session: sa.Table
     guest: sa.Table
+    operating_system: sa.Table
+    web_browser: sa.Table
     address: sa.Table
     employee: sa.Table
     employee_session: sa.Table
@@ -185,6 +187,16 @@ def _shop_tables(md: sa.MetaData, p: str, features: Features) -> dict[str, sa.Ta
         sa.Column("javascript", sa.Boolean, nullable=True, default=False),
         sa.Column("accept_language", sa.String(8), nullable=True),
         sa.Column("mobile_theme", sa.Boolean, nullable=False, default=False),
+    )
+    t["operating_system"] = sa.Table(
+        p + "operating_system", md,
+        sa.Column("id_operating_system", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(64), nullable=True),
+    )
+    t["web_browser"] = sa.Table(
+        p + "web_browser", md,
+        sa.Column("id_web_browser", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(64), nullable=True),
     )
     t["address"] = sa.Table(
         p + "address", md,
