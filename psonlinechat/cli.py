@@ -5,9 +5,14 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from .serving import serve_command
+
 flask_group = AppGroup("psonlinechat", help="PrestaShop Online Chat: install, upgrade, serve.")
 
 
 @click.group()
 def main() -> None:
     """PrestaShop Online Chat as a Flask blueprint."""
+
+
+main.add_command(serve_command)
