@@ -17,3 +17,11 @@ class ConfigError(PsOnlineChatError):
 
 class ShopError(PsOnlineChatError):
     """The shop's database cannot be reached, or lacks the tables PrestaShop creates."""
+
+
+class SettingsError(PsOnlineChatError):
+    """The merchant's settings hold invalid values; ``errors`` maps each field to what is wrong."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{field} {message}" for field, message in errors.items()))
+        self.errors = dict(errors)

@@ -1,0 +1,81 @@
+"""The module's own ``{prefix}psonlinechat_meta`` table: schema version and settings revision.
+
+``schema_version`` is the version of the module's own tables (see :mod:`psonlinechat.upgrades`);
+``settings_revision`` grows by one with every save of the merchant's settings, in the same
+transaction, so every process can tell with one cheap query whether its cached settings are
+still current.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ..tables import Tables
+
+SCHEMA_VERSION = "schema_version"
+SETTINGS_REVISION = "settings_revision"
+
+
+def get(conn: sa.Connection, t: Tables, name: str) -> str | None:
+    """The meta value ``name``, or ``None`` when it was never set.
+
+    :raises sqlalchemy.exc.DBAPIError: the meta table does not exist (module not installed).
+    """
+    return conn.execute(sa.select(t.meta.c.value).where(t.meta.c.name == name)).scalar()
+
+
+def put(conn: sa.Connection, t: Tables, name: str, value: str) -> None:
+    """Set the meta value ``name`` (insert or update)."""
+    done = conn.execute(sa.update(t.meta).where(t.meta.c.name == name)
+                        .values(value=value)).rowcount
+    if not done:
+        conn.execute(sa.insert(t.meta).values(name=name, value=value))
+
+
+def is_installed(conn: sa.Connection, t: Tables) -> bool:
+    """Whether the meta table exists (the module's tables were created)."""
+    return sa.inspect(conn).has_table(t.meta.name)
+
+
+def schema_version(conn: sa.Connection, t: Tables) -> int | None:
+    """The recorded version of the module's own schema; ``None`` when not installed."""
+    if not is_installed(conn, t):
+        return None
+    value = get(conn, t, SCHEMA_VERSION)
+    return None if value is None else int(value)
+
+
+def set_schema_version(conn: sa.Connection, t: Tables, version: int) -> None:
+    """Record the version of the module's own schema."""
+    put(conn, t, SCHEMA_VERSION, str(int(version)))
+
+
+def settings_revision(conn: sa.Connection, t: Tables) -> int:
+    """The settings revision (0 before the first save): the one query of a cache check.
+
+    :raises sqlalchemy.exc.DBAPIError: the meta table does not exist (module not installed).
+    """
+    value = get(conn, t, SETTINGS_REVISION)
+    return 0 if value is None else int(value)
+
+
+def bump_settings_revision(conn: sa.Connection, t: Tables) -> int:
+    """Add one to the settings revision and return the new value.
+
+    The UPDATE locks the row until the caller's transaction ends, so concurrent saves
+    are counted one after the other.
+    """
+    value = t.meta.c.value
+    done = conn.execute(sa.update(t.meta).where(t.meta.c.name == SETTINGS_REVISION).values(
+        value=sa.cast(sa.cast(value, sa.Integer) + 1, sa.String))).rowcount
+    if not done:
+        conn.execute(sa.insert(t.meta).values(name=SETTINGS_REVISION, value="1"))
+    return settings_revision(conn, t)
+
+
+def languages(conn: sa.Connection, t: Tables) -> list[tuple[int, str]]:
+    """``(id_lang, iso_code)`` of every active language offered by any shop, by id."""
+    query = (sa.select(t.lang.c.id_lang, t.lang.c.iso_code).distinct()
+             .join(t.lang_shop, t.lang_shop.c.id_lang == t.lang.c.id_lang)
+             .where(t.lang.c.active.is_(True)).order_by(t.lang.c.id_lang))
+    return [(int(row.id_lang), str(row.iso_code).lower()) for row in conn.execute(query)]
