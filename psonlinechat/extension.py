@@ -18,6 +18,7 @@ from flask import Flask, current_app
 from . import db, settings as settings_module, tables as tables_module
 from .errors import ShopError
 from .identity import Employee, Visitor
+from .module_settings import ModuleSettings, SettingsStore
 from .repositories import schema
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class ChatState:
         self._lock = threading.Lock()
         #: Services attached by other modules (broker, module settings cache, …).
         self.services: dict[str, Any] = {}
+        self.services["settings"] = SettingsStore()
 
     def identify_visitor(self, request: Any) -> Visitor:
         """The visitor of a storefront request; an anonymous one when nothing vouches for it.
@@ -67,6 +69,13 @@ class ChatState:
                 if self._tables is None:
                     self._tables = self._detect_tables()
         return self._tables
+
+    def module_settings(self, conn: sa.Connection, id_shop: int) -> ModuleSettings:
+        """The merchant's settings for ``id_shop`` (cached; one query when current).
+
+        :raises ShopError: the database lacks PrestaShop's or the module's tables.
+        """
+        return self.services["settings"].get(conn, self.tables, id_shop)
 
     def _detect_tables(self) -> tables_module.Tables:
         prefix = self.settings.table_prefix
