@@ -10,12 +10,14 @@ database until the first request or command needs it.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from . import db, settings as settings_module, tables as tables_module
+from . import db, identity, settings as settings_module, tables as tables_module
 from .errors import ShopError
 from .identity import Employee, Visitor
 from .module_settings import ModuleSettings, SettingsStore
@@ -47,16 +49,34 @@ class ChatState:
     def identify_visitor(self, request: Any) -> Visitor:
         """The visitor of a storefront request; an anonymous one when nothing vouches for it.
 
-        Placeholder until the identity issue lands: every visitor is anonymous on shop 1.
+        Uses the loader plugged into :class:`OnlineChat` when there is one, else the shop's
+        cookies (:func:`psonlinechat.identity.identify_visitor`). Computed once per request.
+
+        :raises ShopError: the database is unreachable.
         """
-        return Visitor(id_shop=1, id_lang=1)
+        def load() -> Visitor:
+            loader = self.extension.visitor_loader_function
+            return loader(request) if loader else identity.identify_visitor(self, request)
+
+        return _once_per_request(request, "psonlinechat.visitor", load)
 
     def identify_employee(self, request: Any) -> Employee | None:
         """The employee of a back-office request, or ``None``.
 
-        Placeholder until the identity issue lands: nobody is an employee.
+        Uses the loader plugged into :class:`OnlineChat` when there is one, else the shop's
+        ``psAdmin`` cookie (:func:`psonlinechat.identity.identify_employee`, with the clock
+        in ``services["clock"]`` when set). Computed once per request.
+
+        :raises ShopError: the database is unreachable.
         """
-        return None
+        def load() -> Employee | None:
+            loader = self.extension.employee_loader_function
+            if loader:
+                return loader(request)
+            return identity.identify_employee(
+                self, request, clock=self.services.get("clock", time.time))
+
+        return _once_per_request(request, "psonlinechat.employee", load)
 
     @property
     def tables(self) -> tables_module.Tables:
@@ -97,11 +117,33 @@ class OnlineChat:
     """PrestaShop's Online Chat for a Flask app.
 
     :param app: the app to set up now; or call :meth:`init_app` later.
+    :param identify_visitor: ``fn(request) -> Visitor`` replacing the cookie-based visitor
+        recognition (same as decorating it with :meth:`visitor_loader`).
+    :param identify_employee: ``fn(request) -> Employee | None`` replacing the cookie-based
+        employee recognition (same as :meth:`employee_loader`).
     """
 
-    def __init__(self, app: Flask | None = None) -> None:
+    def __init__(self, app: Flask | None = None, *,
+                 identify_visitor: Callable[[Any], Visitor] | None = None,
+                 identify_employee: Callable[[Any], Employee | None] | None = None) -> None:
+        self.visitor_loader_function = identify_visitor
+        self.employee_loader_function = identify_employee
         if app is not None:
             self.init_app(app)
+
+    def visitor_loader(self, fn: Callable[[Any], Visitor]) -> Callable[[Any], Visitor]:
+        """Decorator: ``fn(request)`` tells who the storefront visitor is, instead of the
+        shop's cookies. Call :func:`psonlinechat.identity.identify_visitor` inside to fall back.
+        """
+        self.visitor_loader_function = fn
+        return fn
+
+    def employee_loader(self, fn: Callable[[Any], Employee | None]) -> Callable[[Any], Employee | None]:
+        """Decorator: ``fn(request)`` tells which employee (or ``None``) makes a back-office
+        request, instead of the shop's ``psAdmin`` cookie.
+        """
+        self.employee_loader_function = fn
+        return fn
 
     def init_app(self, app: Flask) -> None:
         """Set the bridge up on ``app``.
@@ -125,6 +167,16 @@ class OnlineChat:
 
         app.register_blueprint(views.create_blueprint(state), url_prefix=settings.url_prefix)
         app.cli.add_command(cli.flask_group)
+
+
+def _once_per_request(request: Any, key: str, load: Callable[[], Any]) -> Any:
+    """``load()``, cached in the request's WSGI environ so it runs once per request."""
+    environ = getattr(request, "environ", None)
+    if environ is None:
+        return load()
+    if key not in environ:
+        environ[key] = load()
+    return environ[key]
 
 
 def get_state(app: Flask | None = None) -> ChatState:
