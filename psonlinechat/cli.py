@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from .demo.command import demo_command
 from .serving import serve_command
 
 flask_group = AppGroup("psonlinechat", help="PrestaShop Online Chat: install, upgrade, serve.")
@@ -16,3 +17,4 @@ def main() -> None:
 
 
 main.add_command(serve_command)
+main.add_command(demo_command)

@@ -38,3 +38,55 @@ def ps_db(mariadb) -> shopdb.ShopDatabase:
     database = shopdb.create("ps_")
     yield database
     database.drop()
+
+
+# ---------------------------------------------------------------------------
+# Browser: a real headless Chromium (Playwright, sync API) and live servers.
+# ---------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("PSONLINECHAT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run; without it CI fails and a laptop skips."""
+    if not os.path.exists(CHROMIUM):
+        message = f"Chromium is not installed at {CHROMIUM}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page in a fresh context (no cookies shared between tests), closed after."""
+    context = browser.new_context(locale="en-US")
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def live_server():
+    """Start apps on real Werkzeug servers: ``server = live_server(app)``; all stopped after."""
+    from liveserver import LiveServer
+
+    servers: list[LiveServer] = []
+
+    def start(app, host: str = "127.0.0.1") -> LiveServer:
+        server = LiveServer(app, host).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in reversed(servers):
+        server.stop()
