@@ -1,0 +1,268 @@
+"""Load run: the chat under ``psonlinechat serve`` against a bare websockets relay, same load.
+
+    /tmp/venv/bin/python bench/load.py --conversations 100 --duration 20
+
+For each target in turn (the chat, then the reference relay of ``bench/relay.py``) it
+starts the server as a subprocess on a free 127.0.0.1 port, runs ``bench/loadgen.py`` in
+another process (N visitor sockets and ``--operators`` operator sockets; every visitor
+sends one message a second, its operator answers each at once), samples the server's
+memory and CPU from /proc meanwhile, stops the server, and finally prints a table of
+both with the ratios ours / reference. The chat runs on a fresh MariaDB database (the
+module installed, one signed-in employee per operator socket, the merchant's cap on
+simultaneous conversations lifted to N) that is dropped at the end; ``--redis`` adds a
+Redis broker. Everything is bounded in time and cleaned up, even on errors or Ctrl-C.
+
+The machine this was written on has 2 cores: the load generator, the server and MariaDB
+share them, so absolute figures are pessimistic; the ratio to the relay is the figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import pathlib
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import Any, Iterator
+
+HERE = pathlib.Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO / "tests"))  # shopdb: fresh PrestaShop databases on MariaDB
+
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode} before listening")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listened on 127.0.0.1:{port} within {timeout} s")
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and its descendants, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                stat = pathlib.Path(f"/proc/{entry}/stat").read_text()
+                parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(child for child, parent in parents.items() if parent == pid)
+    return tree
+
+
+def rss_and_cpu(pid: int) -> tuple[int, float]:
+    """Resident bytes and CPU seconds (user + system) of one process."""
+    try:
+        stat = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        rss_pages = int(pathlib.Path(f"/proc/{pid}/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0, 0.0
+    return rss_pages * PAGE_SIZE, (int(stat[11]) + int(stat[12])) / CLOCK_TICKS
+
+
+class Sampler(threading.Thread):
+    """Samples the RSS and CPU of a process tree twice a second."""
+
+    def __init__(self, root: int) -> None:
+        super().__init__(daemon=True)
+        self.root = root
+        self.stop = threading.Event()
+        self.peak_rss = 0
+        self.peak_worker_rss = 0
+        self.cpu_start = self._cpu()
+        self.cpu_end = self.cpu_start
+
+    def _cpu(self) -> float:
+        return sum(rss_and_cpu(pid)[1] for pid in process_tree(self.root))
+
+    def run(self) -> None:
+        while not self.stop.wait(0.5):
+            pids = process_tree(self.root)
+            figures = [rss_and_cpu(pid) for pid in pids]
+            self.peak_rss = max(self.peak_rss, sum(rss for rss, _ in figures))
+            workers = [rss for pid, (rss, _) in zip(pids, figures) if pid != self.root]
+            self.peak_worker_rss = max(self.peak_worker_rss, max(workers, default=0))
+            self.cpu_end = sum(cpu for _, cpu in figures)
+
+    def finish(self) -> dict[str, Any]:
+        self.stop.set()
+        self.join()
+        return {"peak_rss_mb": round(self.peak_rss / 2**20, 1),
+                "peak_worker_rss_mb": round(self.peak_worker_rss / 2**20, 1),
+                "cpu_seconds": round(self.cpu_end - self.cpu_start, 2)}
+
+
+@contextlib.contextmanager
+def running(command: list[str], env: dict[str, str], port: int, log_path: pathlib.Path
+            ) -> Iterator[subprocess.Popen]:
+    """A server subprocess listening on ``port``; stopped (TERM, then KILL) on the way out."""
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        try:
+            wait_for_port(port, process)
+            yield process
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(5)
+
+
+def load(plan: dict[str, Any], server_pid: int, timeout: float) -> dict[str, Any]:
+    """Run bench/loadgen.py with ``plan`` while sampling the server; its JSON result."""
+    sampler = Sampler(server_pid)
+    sampler.start()
+    try:
+        done = subprocess.run([sys.executable, str(HERE / "loadgen.py")], input=json.dumps(plan),
+                              capture_output=True, text=True, timeout=timeout)
+    finally:
+        server = sampler.finish()
+    if done.returncode != 0:
+        raise RuntimeError(f"the load generator failed:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout)
+    result["server"] = server
+    return result
+
+
+# --- the reference ---------------------------------------------------------------------------
+
+def run_reference(args: argparse.Namespace, logs: pathlib.Path) -> dict[str, Any]:
+    port = free_port()
+    base = f"ws://127.0.0.1:{port}"
+    plan = {"mode": "relay", "duration": args.duration, "rate": args.rate,
+            "operators": [{"url": f"{base}/operator"} for _ in range(args.operators)],
+            "visitors": [{"url": f"{base}/visitor/{i}", "id_conversation": i}
+                         for i in range(1, args.conversations + 1)]}
+    command = [sys.executable, str(HERE / "relay.py"), "--port", str(port)]
+    with running(command, dict(os.environ), port, logs / "relay.log") as process:
+        return load(plan, process.pid, args.duration + 300)
+
+
+# --- the chat --------------------------------------------------------------------------------
+
+def run_chat(args: argparse.Namespace, logs: pathlib.Path) -> dict[str, Any]:
+    from chatsetup import prepared_shop
+
+    port = free_port()
+    with prepared_shop(args.conversations, args.operators, port) as shop:
+        env = dict(os.environ, **shop.environment)
+        if args.redis:
+            env["PSONLINECHAT_REDIS_URL"] = args.redis
+        command = [str(pathlib.Path(sys.executable).with_name("psonlinechat")), "serve",
+                   "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+                   "--worker-class", args.worker_class,
+                   "--worker-connections", str(args.conversations + args.operators + 100),
+                   "--threads", str(args.conversations + args.operators + 20)]
+        with running(command, env, port, logs / f"chat-{args.worker_class}.log") as process:
+            result = load(shop.plan(args.duration, args.rate), process.pid, args.duration + 300)
+        result["worker_class"] = args.worker_class
+        return result
+
+
+# --- report ----------------------------------------------------------------------------------
+
+ROWS = (
+    ("sockets open", lambda r: r["visitors_open"] + r["operators_open"]),
+    ("refused / errors", lambda r: f"{r['refused']} / {r['error_count']}"),
+    ("connect time (s)", lambda r: r["connect_seconds"]),
+    ("messages sent", lambda r: r["sent"]["visitor"] + r["sent"]["operator"]),
+    ("messages lost", lambda r: r["lost"]),
+    ("delivered / s", lambda r: r["messages_per_second"]),
+    ("visitor→operator p50 (ms)", lambda r: r["latency_ms"]["to_operator"]["p50"]),
+    ("visitor→operator p99 (ms)", lambda r: r["latency_ms"]["to_operator"]["p99"]),
+    ("operator→visitor p50 (ms)", lambda r: r["latency_ms"]["to_visitor"]["p50"]),
+    ("operator→visitor p99 (ms)", lambda r: r["latency_ms"]["to_visitor"]["p99"]),
+    ("max latency (ms)", lambda r: max(r["latency_ms"]["to_operator"]["max"] or 0,
+                                       r["latency_ms"]["to_visitor"]["max"] or 0)),
+    ("server peak RSS (MB)", lambda r: r["server"]["peak_rss_mb"]),
+    ("server CPU (s)", lambda r: r["server"]["cpu_seconds"]),
+)
+RATIO_ROWS = {"delivered / s", "visitor→operator p50 (ms)", "visitor→operator p99 (ms)",
+              "operator→visitor p50 (ms)", "operator→visitor p99 (ms)", "max latency (ms)",
+              "server peak RSS (MB)", "server CPU (s)"}
+
+
+def table(results: dict[str, dict[str, Any]]) -> str:
+    names = list(results)
+    lines = ["| figure | " + " | ".join(names) + (" | ours / reference |" if len(names) == 2 else " |"),
+             "|---" * (len(names) + 1 + (len(names) == 2)) + "|"]
+    for label, get in ROWS:
+        values = [get(results[name]) for name in names]
+        cells = [str(v) for v in values]
+        if len(names) == 2:
+            ratio = ""
+            if label in RATIO_ROWS and isinstance(values[0], (int, float)) and values[1]:
+                ratio = f"{values[0] / values[1]:.2f}"
+            cells.append(ratio)
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=100)
+    parser.add_argument("--operators", type=int, default=1,
+                        help="operator sockets; each sees every conversation of the shop")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of sending")
+    parser.add_argument("--rate", type=float, default=1.0, help="messages a second per visitor")
+    parser.add_argument("--worker-class", choices=("gevent", "gthread"), default="gevent")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--redis", metavar="URL", help="run the chat with this Redis broker")
+    parser.add_argument("--only", choices=("chat", "reference"), help="run one target only")
+    parser.add_argument("--logs", type=pathlib.Path, default=pathlib.Path("/tmp"),
+                        help="where the servers' logs go")
+    parser.add_argument("--json", type=pathlib.Path, help="also write the results here")
+    args = parser.parse_args()
+    if args.conversations < 1 or args.operators < 1 or args.duration <= 0:
+        parser.error("--conversations, --operators and --duration must be positive")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = 2 * (args.conversations + args.operators) + 256
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        parser.error(f"{needed} open files needed but the hard limit is {hard} (ulimit -Hn)")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    results: dict[str, dict[str, Any]] = {}
+    if args.only != "reference":
+        results[f"psonlinechat ({args.worker_class})"] = run_chat(args, args.logs)
+    if args.only != "chat":
+        results["websockets relay"] = run_reference(args, args.logs)
+    print(f"{args.conversations} conversations, {args.operators} operator socket(s), "
+          f"{args.rate:g} message/s per visitor, each answered, {args.duration:g} s, "
+          f"{os.cpu_count()} cores shared by server, load generator and MariaDB\n")
+    print(table(results))
+    for name, result in results.items():
+        if result["errors"]:
+            print(f"\n{name}: first errors: {result['errors'][:5]}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
