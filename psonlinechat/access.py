@@ -5,9 +5,10 @@
 - :func:`employee_required` decorates views: a page without an employee is redirected to
   ``PSONLINECHAT_ADMIN_LOGIN_URL`` (or gets a 401 page when it is unset); with ``api=True``
   the answer is a 401 JSON body.
-- :func:`require_employee` returns the employee or aborts with 401; socket routes call it
-  with ``kind="socket"`` *before* the WebSocket upgrade, so a refused client gets a plain
-  HTTP 401 and no socket.
+- :func:`require_employee` returns the employee or aborts with 401. flask-sock upgrades the
+  connection before the route's function runs, so socket routes are guarded with
+  :func:`guard_sockets` (a ``before_request`` that calls ``require_employee("socket")``):
+  a refused client gets a plain HTTP 401 and no socket.
 """
 
 from __future__ import annotations
@@ -89,3 +90,16 @@ def employee_required(view: Callable[..., Any] | None = None, *, api: bool = Fal
         return wrapper
 
     return decorate(view) if view is not None else decorate
+
+
+def guard_sockets(scaffold: Any, *endpoints: str) -> None:
+    """Refuse, before the WebSocket upgrade, requests to ``endpoints`` of ``scaffold`` (an app
+    or blueprint) that no employee makes; the employee is then :func:`current_employee`.
+    """
+    wanted = set(endpoints)
+
+    def guard() -> None:
+        if request.endpoint in wanted:
+            require_employee("socket")
+
+    scaffold.before_request(guard)
