@@ -108,9 +108,12 @@ def _connect(engine: sa.Engine, t: Tables) -> sa.Connection:
     return conn
 
 
-def install(engine: sa.Engine, t: Tables, *,
-            upgrades: Sequence[Upgrade] | None = None) -> Report:
+def install(engine: sa.Engine, t: Tables, *, upgrades: Sequence[Upgrade] | None = None,
+            target: int = SCHEMA_VERSION) -> Report:
     """Install the module (or complete or upgrade an earlier install).
+
+    :param upgrades: see :func:`upgrade`, run when an earlier install is found.
+    :param target: the schema version a new install records and an old one is brought to.
 
     :raises ShopError: the database is unreachable or lacks PrestaShop's tables, or was
         upgraded by a newer psonlinechat.
@@ -131,7 +134,7 @@ def install(engine: sa.Engine, t: Tables, *,
             module.bump_settings_revision(conn, t)
         conn.commit()
     if recorded is not None:
-        report.upgraded_to = upgrade(engine, t, upgrades=upgrades).upgraded_to
+        report.upgraded_to = upgrade(engine, t, upgrades=upgrades, target=target).upgraded_to
     with engine.connect() as conn:
         report.schema_version = module.schema_version(conn, t)
     return report
