@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from .prestashop import cookies
-from .repositories import customers, employees, shops
+from .repositories import configuration, customers, employees, shops
 
 if TYPE_CHECKING:
     from .extension import ChatState
@@ -120,9 +120,9 @@ def _same(secret: str | None, stored: str | None) -> bool:
     return hmac.compare_digest(str(secret).encode("utf-8"), str(stored).encode("utf-8"))
 
 
-def _truthy(value: str | None) -> bool:
-    """A configuration boolean: true if a non-empty string other than ``"0"``."""
-    return value not in (None, "", "0")
+def _plain(values: Mapping[str, Any]) -> dict[str, str]:
+    """The plain (not multilingual) values of a configuration read."""
+    return {name: value for name, value in values.items() if isinstance(value, str)}
 
 
 def request_uri(request: Any) -> str:
@@ -162,7 +162,7 @@ def shop_context(conn: sa.Connection, t: Tables, settings: Settings, request: An
     """
     host = cookies.request_host(request.headers)
     id_shop = shops.find_shop_id(conn, t, host, request_uri(request))
-    global_config = shops.configuration_values(conn, t, _CONFIG_KEYS)
+    global_config = _plain(configuration.get_many(conn, t, _CONFIG_KEYS))
     shop = None
     if id_shop is not None:
         shop = shops.get_shop(conn, t, id_shop)
@@ -174,7 +174,8 @@ def shop_context(conn: sa.Connection, t: Tables, settings: Settings, request: An
         shop = shops.get_shop(conn, t, first) if first is not None else None
     if shop is None:
         return None
-    config = shops.configuration_values(conn, t, _CONFIG_KEYS, shop.id_shop, shop.id_shop_group)
+    config = _plain(configuration.get_many(conn, t, _CONFIG_KEYS, shop.id_shop,
+                                           shop.id_shop_group))
     urls = shops.shop_urls(conn, t, [shop.id_shop])
     if shop.share_order:
         group_urls = shops.shop_urls(conn, t, shops.group_shop_ids(conn, t, shop.id_shop_group))
@@ -284,7 +285,7 @@ def _employee(conn: sa.Connection, t: Tables, values: Mapping[str, str], context
     row = employees.get_employee(conn, t, id_employee)
     if row is None or not row.active or not _same(values.get("passwd"), row.passwd):
         return None
-    if "remote_addr" in values and _truthy(context.config.get("PS_COOKIE_CHECKIP")):
+    if "remote_addr" in values and configuration.as_bool(context.config.get("PS_COOKIE_CHECKIP")):
         if _int(values["remote_addr"]) != ip2long(ip):
             return None
     if "last_activity" in values and _int(values["last_activity"]) + AUTH_COOKIE_LIFETIME < now:

@@ -1,5 +1,5 @@
-"""Shops as PrestaShop resolves them: from the request host and path, with their URLs,
-languages and the few configuration values identity needs.
+"""Shops as PrestaShop resolves them: from the request host and path, with their URLs
+and languages.
 """
 
 from __future__ import annotations
@@ -99,44 +99,6 @@ def offers_language(conn: sa.Connection, t: Tables, id_shop: int, id_lang: int) 
         .where(t.lang.c.id_lang == id_lang, t.lang_shop.c.id_shop == id_shop,
                t.lang.c.active.is_(True))
     ).first() is not None
-
-
-def configuration_values(conn: sa.Connection, t: Tables, names: Iterable[str],
-                         id_shop: int | None = None,
-                         id_shop_group: int | None = None) -> dict[str, str]:
-    """Plain (not multilingual) configuration values, resolved shop → group → global.
-
-    Shop and group rows count only when multistore is active (PS_MULTISHOP_FEATURE_ACTIVE
-    and more than one shop), as in Configuration::get. NULL reads as ``""``; names without
-    any row are absent from the result. Duplicate rows: the one with the highest id wins.
-    """
-    wanted = set(names) | {"PS_MULTISHOP_FEATURE_ACTIVE"}
-    c = t.configuration.c
-    rows = conn.execute(
-        sa.select(c.name, c.id_shop, c.id_shop_group, c.value)
-        .where(c.name.in_(sorted(wanted))).order_by(c.id_configuration)
-    ).all()
-    scoped: dict[tuple[str, str], str] = {}
-    for row in rows:
-        value = "" if row.value is None else str(row.value)
-        if row.id_shop:
-            scoped[(row.name, f"s{row.id_shop}")] = value
-        elif row.id_shop_group:
-            scoped[(row.name, f"g{row.id_shop_group}")] = value
-        else:
-            scoped[(row.name, "")] = value
-    flag = scoped.get(("PS_MULTISHOP_FEATURE_ACTIVE", ""), "")
-    multistore = flag not in ("", "0") and conn.execute(
-        sa.select(sa.func.count()).select_from(t.shop)).scalar_one() > 1
-    result: dict[str, str] = {}
-    for name in set(names):
-        scopes = ([f"s{id_shop}"] if multistore and id_shop else []) + (
-            [f"g{id_shop_group}"] if multistore and id_shop_group else []) + [""]
-        for scope in scopes:
-            if (name, scope) in scoped:
-                result[name] = scoped[(name, scope)]
-                break
-    return result
 
 
 def first_shop_id(conn: sa.Connection, t: Tables) -> int | None:
