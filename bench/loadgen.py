@@ -51,8 +51,8 @@ class Run:
         self.errors: list[str] = []
         self.refused = 0
         self.operator_sockets: list[ClientConnection] = []
-        #: id_conversation → index of the operator socket that answers it.
-        self.assigned: dict[int, int] = {}
+        #: Latencies count once every socket is open (not the conversations' openings).
+        self.measuring = False
         self.sending = True
 
     # --- connecting ----------------------------------------------------------------------
@@ -67,21 +67,37 @@ class Run:
         ws = await self._connect(target)
         if self.mode == "chat":
             await ws.send(json.dumps({"type": "hello"}))
+            await self._expect(ws, "recap")
             await ws.send(json.dumps({"type": "status", "online": True}))
+            await self._expect(ws, "status")
         return ws
 
+    async def _expect(self, ws: ClientConnection, kind: str) -> dict[str, Any]:
+        """The next event of type ``kind`` (others are skipped).
+
+        :raises RuntimeError: an ``error`` event came first.
+        """
+        async for text in ws:
+            event = json.loads(text)
+            if event.get("type") == kind:
+                return event
+            if event.get("type") == "error":
+                raise RuntimeError(f"waiting for {kind}: {event}")
+        raise RuntimeError(f"socket closed while waiting for {kind}")
+
     async def _open_visitor(self, index: int, target: dict[str, Any]) -> tuple[ClientConnection, int]:
+        """Connect; in chat mode also say hello and open the conversation with a first message."""
         ws = await self._connect(target)
         if self.mode == "relay":
             return ws, int(target["id_conversation"])
         await ws.send(json.dumps({"type": "hello"}))
-        async for text in ws:
-            event = json.loads(text)
-            if event.get("type") == "welcome" and event.get("id_conversation"):
-                return ws, int(event["id_conversation"])
-            if event.get("type") == "error":
-                raise RuntimeError(f"visitor hello refused: {event}")
-        raise RuntimeError("visitor socket closed before its welcome")
+        welcome = await self._expect(ws, "welcome")
+        if welcome.get("state") != "online":
+            raise RuntimeError(f"the shop is {welcome.get('state')} for visitor {index}")
+        await ws.send(json.dumps({"type": "message", "client_id": f"open-{index}",
+                                  "body": f"hello {time.perf_counter()!r}"}))
+        ack = await self._expect(ws, "ack")
+        return ws, int(ack["conversation"]["id_conversation"])
 
     # --- traffic -------------------------------------------------------------------------
 
@@ -90,10 +106,10 @@ class Run:
         try:
             async for text in ws:
                 event = json.loads(text)
-                if event.get("type") != "message" or event.get("author") != "visitor":
+                if event.get("type") != "message" or event.get("author") != "customer":
                     continue
                 conv = int(event["id_conversation"])
-                if self.assigned.get(conv) != index:
+                if not self.measuring or conv % len(self.operator_sockets) != index:
                     continue
                 sent_at = float(event["body"].rsplit(" ", 1)[1])
                 self.to_operator.append(time.perf_counter() - sent_at)
@@ -132,7 +148,7 @@ class Run:
             counter += 1
             try:
                 await ws.send(json.dumps({
-                    "type": "message", "id_conversation": conv, "author": "visitor",
+                    "type": "message", "id_conversation": conv, "author": "customer",
                     "client_id": f"v{conv}-{counter}",
                     "body": f"question {conv} {time.perf_counter()!r}"}))
             except WebSocketException as exc:
@@ -144,6 +160,9 @@ class Run:
         started = time.perf_counter()
         for index, target in enumerate(self.plan["operators"]):
             self.operator_sockets.append(await self._open_operator(index, target))
+        # Operators read from now on, so that the openings do not pile up unread.
+        tasks = [asyncio.create_task(self._operator_loop(i, ws))
+                 for i, ws in enumerate(self.operator_sockets)]
         gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
         async def open_one(index: int, target: dict[str, Any]):
@@ -160,12 +179,9 @@ class Run:
         opened = await asyncio.gather(*(open_one(i, t) for i, t in enumerate(self.plan["visitors"])))
         visitors = [pair for pair in opened if pair is not None]
         connect_seconds = time.perf_counter() - started
-        for position, (_, conv) in enumerate(visitors):
-            self.assigned[conv] = position % max(1, len(self.operator_sockets))
-        tasks = [asyncio.create_task(self._operator_loop(i, ws))
-                 for i, ws in enumerate(self.operator_sockets)]
         tasks += [asyncio.create_task(self._visitor_receive(ws)) for ws, _ in visitors]
         await asyncio.sleep(0.5)
+        self.measuring = True
         start = time.perf_counter()
         count = max(1, len(visitors))
         senders = [asyncio.create_task(self._visitor_send(ws, conv, self.period * i / count, start))
