@@ -64,11 +64,11 @@ def demo_command(host: str, port: int, data: str, reset: bool) -> None:
     except PsOnlineChatError as exc:
         raise click.ClickException(str(exc)) from None
     try:
+        # On a busy port Werkzeug says so and exits with status 1.
         server = make_server(host, port, app, threaded=True)
-    except OSError as exc:
+    except BaseException:
         get_state(app).engine.dispose()
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}; "
-                                   "choose another --port") from None
+        raise
     click.echo(banner(app, f"http://{_browser_host(host)}:{server.server_port}"))
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
