@@ -163,9 +163,9 @@ class OnlineChat:
         state = ChatState(settings, db.create_engine(settings), self)
         app.extensions[EXTENSION_NAME] = state
 
-        from . import cli, views
+        from . import blueprint, cli
 
-        app.register_blueprint(views.create_blueprint(state), url_prefix=settings.url_prefix)
+        app.register_blueprint(blueprint.create_blueprint(state), url_prefix=settings.url_prefix)
         app.cli.add_command(cli.flask_group)
 
 

@@ -1,5 +1,8 @@
 """The blueprint: HTTP routes of the module (thin: parse, authorise, call, render).
 
+Not called ``views.py``: ``psonlinechat.views`` is the templates and assets package
+(``views/`` in the repository), and a module of the same name would hide it.
+
 Templates are looked up as ``psonlinechat/<hook|front|admin>/<name>.html``: a host app
 overrides one by placing a file at the same path in its own templates folder, as a
 PrestaShop theme overrides a module's templates.
