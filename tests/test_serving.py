@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pathlib
 import resource
+import secrets
 import signal
 import socket
 import subprocess
@@ -15,8 +17,10 @@ import time
 import urllib.request
 
 import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect as ws_connect
 
-from psonlinechat import installer
+from psonlinechat import installer, testing
 
 pytestmark = pytest.mark.slow
 
@@ -199,3 +203,138 @@ def test_starts_serves_http_and_stops_cleanly(installed, worker_class):
     assert "unpatched" not in output
     assert "MonkeyPatchWarning" not in output
     assert "Traceback" not in output and "Exception ignored" not in output
+
+
+# --- chatting through it ---------------------------------------------------------------------
+
+class ChatShop:
+    """The installed shop, its cookie secrets and a signed-in employee's ``psAdmin`` cookie."""
+
+    def __init__(self, db, keys, cookie: str) -> None:
+        self.db, self.keys, self.cookie = db, keys, cookie
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {**shop_env(self.db), **testing.keys_config(self.keys), **extra}
+
+
+def make_chat_shop(db) -> ChatShop:
+    keys = testing.make_cookie_keys()
+    with db.engine.begin() as conn:
+        id_employee = testing.add_employee(conn, db.tables,
+                                           email=f"op-{secrets.token_hex(4)}@example.test")
+        name, value = testing.sign_in_employee(conn, db.tables, keys, "127.0.0.1", id_employee)
+    return ChatShop(db, keys, f"{name}={value}")
+
+
+@pytest.fixture(scope="module")
+def chat_shop(installed) -> ChatShop:
+    return make_chat_shop(installed)
+
+
+def open_socket(server: ServeProcess, role: str, cookie: str | None = None):
+    """A WebSocket to the server's visitor or operator route, as a browser on the shop opens it."""
+    ws = ws_connect(f"{server.ws}/psonlinechat/ws/{role}", origin=f"http://127.0.0.1:{server.port}",
+                    additional_headers={"Cookie": cookie} if cookie else None,
+                    proxy=None, compression=None, open_timeout=10, close_timeout=2)
+    # Entered here (the caller closes it): websockets 17 wants connect() used as a context.
+    return ws.__enter__()
+
+
+def next_event(ws, kind: str, timeout: float = 15.0) -> dict:
+    """The next event of type ``kind``; others are skipped.
+
+    :raises TimeoutError: none came in ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        event = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+        if event["type"] == kind:
+            return event
+
+
+def operator_online(server: ServeProcess, cookie: str):
+    ws = open_socket(server, "operator", cookie)
+    ws.send(json.dumps({"type": "hello"}))
+    next_event(ws, "recap")
+    ws.send(json.dumps({"type": "status", "online": True}))
+    assert next_event(ws, "status")["online"] is True
+    return ws
+
+
+def visitor_hello(server: ServeProcess):
+    ws = open_socket(server, "visitor")
+    ws.send(json.dumps({"type": "hello"}))
+    return ws, next_event(ws, "welcome")
+
+
+def converse(server_a: ServeProcess, server_b: ServeProcess, cookie: str) -> None:
+    """A visitor on ``server_a`` and an operator on ``server_b`` talk both ways."""
+    with operator_online(server_b, cookie) as operator:
+        visitor, welcome = visitor_hello(server_a)
+        with visitor:
+            assert welcome["state"] == "online"
+            visitor.send(json.dumps({"type": "message", "client_id": "v-1",
+                                     "body": "Is the blue teapot in stock?"}))
+            ack = next_event(visitor, "ack")
+            id_conversation = ack["conversation"]["id_conversation"]
+            seen = next_event(operator, "message")
+            assert seen["id_conversation"] == id_conversation
+            assert (seen["author"], seen["body"]) == ("customer", "Is the blue teapot in stock?")
+            operator.send(json.dumps({"type": "message", "id_conversation": id_conversation,
+                                      "client_id": "o-1", "body": "Yes, three left."}))
+            answer = next_event(visitor, "message")
+            while answer["author"] != "operator":
+                answer = next_event(visitor, "message")
+            assert answer["body"] == "Yes, three left."
+            assert answer["seq"] == ack["seq"] + 1
+
+
+@pytest.mark.parametrize("worker_class", ["gevent", "gthread"])
+def test_a_conversation_through_serve(chat_shop, worker_class):
+    server = ServeProcess(["--worker-class", worker_class], chat_shop.env())
+    try:
+        server.start().wait_listening()
+        converse(server, server, chat_shop.cookie)
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("worker_class, option", [("gevent", "--worker-connections"),
+                                                   ("gthread", "--threads")])
+def test_the_socket_beyond_the_cap_is_refused_at_once(chat_shop, worker_class, option):
+    server = ServeProcess(["--worker-class", worker_class, option, "2"], chat_shop.env())
+    held = []
+    try:
+        server.start().wait_listening()
+        for _ in range(2):
+            ws, welcome = visitor_hello(server)
+            held.append(ws)
+            assert welcome["type"] == "welcome"
+        # The third gets an answer, not silence: 503 before any upgrade.
+        with pytest.raises(InvalidStatus) as refused:
+            open_socket(server, "visitor")
+        response = refused.value.response
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "5"
+        assert b"2 chat connections per worker" in response.body
+        # Ordinary requests still find a greenlet or thread at the cap.
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(server.http + "/psonlinechat/no-such-page", timeout=10)
+        assert error.value.code == 404
+        error.value.close()
+        # A closed socket frees its place.
+        held.pop().close()
+        admitted = None
+        for _ in range(50):
+            try:
+                admitted, welcome = visitor_hello(server)
+                break
+            except InvalidStatus:
+                time.sleep(0.1)
+        assert admitted is not None, "the freed place was never given back"
+        held.append(admitted)
+        assert welcome["type"] == "welcome"
+    finally:
+        for ws in held:
+            ws.close()
+        server.close()
