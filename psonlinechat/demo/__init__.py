@@ -1,1 +1,8 @@
-"""The embedded demo shop: SQLite, a storefront and a back office, mail to an outbox folder."""
+"""The embedded demo shop: SQLite, a storefront and a back office, mail to an outbox folder.
+
+``create_app(data_folder)`` makes the app; ``psonlinechat demo`` serves it.
+"""
+
+from .app import create_app
+
+__all__ = ["create_app"]

@@ -69,8 +69,10 @@ def validate(email: str | None, password: str | None) -> tuple[str, str]:
 
 
 def _check(row: sa.Row | None, password: str, cookie_key: str) -> bool:
+    # An unknown account is checked against a dummy hash: the answer takes as long.
     stored = row.passwd if row is not None and row.passwd else _dummy_hash()
-    return passwords.verify_password(password, stored, cookie_key) and row is not None
+    matches = passwords.verify_password(password, stored, cookie_key)
+    return matches and row is not None
 
 
 def sign_in_customer(conn: sa.Connection, t: Tables, *, email: str, password: str,

@@ -13,19 +13,14 @@ import json
 import os
 import pathlib
 import secrets
-import string
 
+from .. import testing
 from ..errors import ConfigError
 from ..prestashop import cookies
 
 DATABASE_FILE = "shop.sqlite"
 SECRETS_FILE = "demo.json"
 OUTBOX_FOLDER = "outbox"
-_ALPHANUMERIC = string.ascii_letters + string.digits
-
-
-def _random_text(length: int) -> str:
-    return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(length))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,8 +37,9 @@ class DemoSecrets:
     @classmethod
     def generate(cls) -> DemoSecrets:
         """Fresh random secrets, shaped as PrestaShop's installer shapes its keys."""
-        return cls(new_cookie_key=cookies.make_key_string(), cookie_iv=_random_text(32),
-                   cookie_key=_random_text(64), secret_key=secrets.token_hex(32),
+        keys = testing.make_cookie_keys()
+        return cls(new_cookie_key=keys.new_cookie_key, cookie_iv=keys.cookie_iv,
+                   cookie_key=keys.cookie_key, secret_key=secrets.token_hex(32),
                    customer_password=secrets.token_urlsafe(9),
                    employee_password=secrets.token_urlsafe(9))
 
