@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from psonlinechat import ConfigError, get_state
+from psonlinechat import ConfigError, get_state, mail
 from psonlinechat.cli import main
 from psonlinechat.demo import accounts, csrf
 from psonlinechat.demo.app import create_app, credentials
@@ -87,6 +87,15 @@ def test_data_folder_keeps_secrets_shaped_as_prestashop_makes_them(demo, tmp_pat
     assert demo.config["PSONLINECHAT_COOKIE_KEY"] == stored["cookie_key"]
     assert (tmp_path / "data" / "shop.sqlite").is_file()
     assert (tmp_path / "data" / "outbox").is_dir()
+
+
+def test_mail_goes_to_the_outbox_folder(demo, tmp_path):
+    mailer = get_state(demo).services["mailer"]
+    message = mail.build_message(sender="shop@demo-shop.test", to="merchant@demo-shop.test",
+                                 subject_line="Hello", html="<p>Hi</p>", text="Hi")
+    mailer.send(message)
+    written = list((tmp_path / "data" / "outbox").glob("*.eml"))
+    assert len(written) == 1 and b"Subject: Hello" in written[0].read_bytes()
 
 
 def test_the_seeded_shop_is_a_small_real_shop(demo):

@@ -3,7 +3,8 @@
 :func:`create_app` prepares the data folder, creates PrestaShop's tables (only the ones
 the module touches, from :mod:`psonlinechat.tables`), installs the module with the real
 installer, seeds the shop once, and mounts the blueprint under ``/psonlinechat`` as a
-shop's proxy would, next to a storefront and a back office of its own.
+shop's proxy would, next to a storefront and a back office of its own. The module's mail
+goes to ``<data>/outbox`` (``state.services["mailer"]``, an :class:`OutboxMailer`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from .. import installer
+from ..mail import OutboxMailer
 from ..extension import OnlineChat, get_state
 from ..repositories import configuration, demo_shop
 from ..tables import build
@@ -25,6 +27,8 @@ from .data import DataFolder, DemoSecrets
 from .shop_cookies import ShopCookies
 
 ADMIN_PATH = "/admin-demo"
+#: Where the module finds the app's mailer among ``state.services``.
+MAILER_SERVICE = "mailer"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +80,7 @@ def create_app(data: str | os.PathLike[str] = "demo-data", *, reset: bool = Fals
     app.config.update(config or {})
     OnlineChat(app)
     state = get_state(app)
+    state.services[MAILER_SERVICE] = OutboxMailer(folder.outbox_path)
     _prepare_database(state.engine, domain, made)
     with state.engine.connect() as conn:
         app.extensions[EXTENSION_NAME] = _demo_shop(conn, state.tables, folder, made)

@@ -102,8 +102,9 @@ class DataFolder:
                      DATABASE_FILE + "-shm", SECRETS_FILE):
             (self.path / name).unlink(missing_ok=True)
         if self.outbox_path.is_dir():
-            for mail in self.outbox_path.glob("*.eml"):
-                mail.unlink()
+            for pattern in ("*.eml", "*.part"):
+                for mail in self.outbox_path.glob(pattern):
+                    mail.unlink()
 
     def _read_secrets(self) -> DemoSecrets:
         try:
