@@ -163,9 +163,11 @@ class OnlineChat:
         state = ChatState(settings, db.create_engine(settings), self)
         app.extensions[EXTENSION_NAME] = state
 
-        from . import blueprint, cli
+        from . import blueprint, cli, sockets
 
-        app.register_blueprint(blueprint.create_blueprint(state), url_prefix=settings.url_prefix)
+        bp = blueprint.create_blueprint(state)
+        sockets.register(app, bp, state)
+        app.register_blueprint(bp, url_prefix=settings.url_prefix)
         app.cli.add_command(cli.flask_group)
 
 

@@ -1,0 +1,430 @@
+"""The conversation lifecycle, Flask-free: open, post, end, reopen, seen, replay.
+
+Each conversation is an ordered log of events (messages, ``ended``, ``reopened``) with
+sequence numbers 1, 2, 3… Every change is committed before it is published on the broker,
+so what a socket is told is already in the log, and a socket that missed an event reads it
+back from the log. A sender's ``client_id`` makes a resend harmless: the first event is
+returned again, flagged as a duplicate.
+
+Rules (ONLINE_CHAT_GUIDE §3): a visitor's first message opens a conversation if an
+operator is present and a place is free (checked under a per-shop lock, so two visitors
+racing for the last place cannot both win); operators answer under the shop's operator
+name; ending records who ended it and moves it to ``finished``; a customer writing into a
+finished conversation reopens it, and so can an operator; going offline archives (see
+:mod:`psonlinechat.operators`).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+import sqlalchemy as sa
+
+from . import protocol
+from .broker import conversation_channel, shop_channel
+from .errors import PsOnlineChatError
+from .identity import Visitor
+from .operators import ONLINE, ChatContext, Operators
+from .repositories import conversations as repo
+from .repositories.conversations import ARCHIVED, FINISHED, ONGOING, Conversation, Event
+
+
+class ChatError(PsOnlineChatError):
+    """A chat action the rules refuse; ``code`` is what the client sees.
+
+    :param code: ``not_found``, ``unavailable``, ``not_ongoing``, ``archived``.
+    """
+
+    def __init__(self, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+    def event(self) -> dict[str, Any]:
+        return protocol.error(self.code, self.message, **self.extra)
+
+
+class ConversationArchived(ChatError):
+    """The visitor's token names a conversation that was archived: start a new one."""
+
+    def __init__(self) -> None:
+        super().__init__("archived", "this conversation is over; a new one starts")
+
+
+@dataclasses.dataclass(frozen=True)
+class Posted:
+    """The outcome of posting a message.
+
+    :param event: the message's logged event (the first one when ``duplicate``).
+    :param duplicate: the sender's client id was already in the log; nothing was written.
+    :param opened: this message opened the conversation.
+    :param reopened: the ``reopened`` event this message caused, if any.
+    """
+
+    event: Event
+    conversation: Conversation
+    duplicate: bool = False
+    opened: bool = False
+    reopened: Event | None = None
+
+
+def token_hash(token: str) -> str:
+    """The sha256 hex digest stored for a resume token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Conversations:
+    """The lifecycle of the shop's conversations, publishing each change after commit."""
+
+    def __init__(self, ctx: ChatContext, operators: Operators) -> None:
+        self.ctx = ctx
+        self.operators = operators
+        secret = ctx.settings.new_cookie_key or ctx.settings.database_url or ""
+        self._token_key = hashlib.sha256(b"psonlinechat-token|" + secret.encode()).digest()
+
+    # --- resume tokens ------------------------------------------------------------------
+    # A token is issued before the conversation exists (in the visitor's ``welcome``), so
+    # that the first message can be resent after a lost ack without opening a second
+    # conversation. It is signed, so only tokens this server issued are accepted; the
+    # table stores only its sha256.
+
+    def issue_token(self) -> str:
+        """A new unguessable resume token."""
+        nonce = secrets.token_urlsafe(24)
+        return nonce + "." + self._sign(nonce)
+
+    def _sign(self, nonce: str) -> str:
+        digest = hmac.new(self._token_key, nonce.encode(), hashlib.sha256).digest()[:12]
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def token_is_ours(self, token: str) -> bool:
+        """Whether this server issued ``token``."""
+        nonce, _, signature = token.partition(".")
+        return bool(nonce) and len(token) <= protocol.MAX_TOKEN and hmac.compare_digest(
+            signature.encode(), self._sign(nonce).encode())
+
+    def find_for_visitor(self, visitor: Visitor, token: str) -> Conversation | None:
+        """The visitor's conversation behind ``token``, ``None`` when none was opened yet.
+
+        :raises ChatError: ``invalid_token``: not a token of ours, or it names a
+            conversation of another shop or another signed-in customer.
+        """
+        if not self.token_is_ours(token):
+            raise ChatError("invalid_token", "this conversation token is not valid")
+        with self.ctx.engine.connect() as conn:
+            conversation = repo.find_by_token(conn, self.ctx.tables, token_hash(token))
+        if conversation is None:
+            return None
+        if conversation.id_shop != visitor.id_shop or (
+                conversation.id_customer is not None
+                and conversation.id_customer != visitor.id_customer):
+            raise ChatError("invalid_token", "this conversation token is not valid")
+        return conversation
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def get(self, id_conversation: int) -> Conversation | None:
+        with self.ctx.engine.connect() as conn:
+            return repo.get(conn, self.ctx.tables, id_conversation)
+
+    def active(self, id_shop: int) -> list[Conversation]:
+        """The shop's ongoing and finished conversations (the operators' recap)."""
+        with self.ctx.engine.connect() as conn:
+            return repo.list_active(conn, self.ctx.tables, id_shop)
+
+    def events_after(self, id_conversation: int, after_seq: int,
+                     until_seq: int | None = None) -> list[Event]:
+        """The logged events after ``after_seq`` (and up to ``until_seq``), in order."""
+        with self.ctx.engine.connect() as conn:
+            return repo.events_after(conn, self.ctx.tables, id_conversation, after_seq,
+                                     until_seq)
+
+    def operator_name(self, id_shop: int) -> str:
+        """The name visitors see under operator messages."""
+        with self.ctx.engine.connect() as conn:
+            return self.ctx.module_settings(conn, id_shop).operator_name
+
+    def availability(self, id_shop: int) -> str:
+        """What a visitor without a conversation may do (see :meth:`Operators.availability`)."""
+        with self.ctx.engine.connect() as conn:
+            return self.operators.availability(conn, id_shop)
+
+    # --- the customer's side ----------------------------------------------------------
+
+    def post_customer(self, visitor: Visitor, token: str, *, client_id: str, body: str,
+                      page_url: str | None = None, user_agent: str | None = None,
+                      accept_language: str | None = None) -> Posted:
+        """Post the visitor's message; the first one opens the conversation of ``token``,
+        one into a finished conversation reopens it.
+
+        :raises ChatError: ``invalid_token``; ``unavailable`` (with ``state``) when no
+            conversation can be opened now.
+        :raises ConversationArchived: the token's conversation was archived.
+        """
+        t = self.ctx.tables
+        hashed = token_hash(token)
+        now = self.ctx.clock()
+
+        def work(conn: sa.Connection) -> Posted:
+            found = repo.find_by_token(conn, t, hashed)
+            if found is None:
+                return self._open(conn, visitor, hashed, client_id, body, page_url,
+                                  user_agent, accept_language)
+            conversation = repo.get_for_update(conn, t, found.id_conversation)
+            assert conversation is not None
+            if conversation.id_shop != visitor.id_shop or (
+                    conversation.id_customer is not None
+                    and conversation.id_customer != visitor.id_customer):
+                raise ChatError("invalid_token", "this conversation token is not valid")
+            duplicate = repo.find_event_by_client_id(conn, t, conversation.id_conversation,
+                                                     "customer", client_id)
+            if duplicate is not None:
+                return Posted(duplicate, conversation, duplicate=True)
+            if conversation.status == ARCHIVED:
+                raise ConversationArchived()
+            reopened = None
+            if conversation.status == FINISHED:
+                reopened = self._append(conn, conversation.id_conversation, "reopened",
+                                        "customer")
+                repo.set_status(conn, t, conversation.id_conversation, ONGOING, now=now)
+            event = self._append(conn, conversation.id_conversation, "message", "customer",
+                                 body=body, client_id=client_id)
+            return Posted(event, conversation, reopened=reopened)
+
+        posted = self._run(work)
+        if not posted.duplicate:
+            self._publish_posted(posted)
+        return posted
+
+    def _open(self, conn: sa.Connection, visitor: Visitor, hashed: str, client_id: str,
+              body: str, page_url: str | None, user_agent: str | None,
+              accept_language: str | None) -> Posted:
+        t = self.ctx.tables
+        repo.lock_shop(conn, t, visitor.id_shop)
+        state = self.operators.availability(conn, visitor.id_shop, locking=True)
+        if state != ONLINE:
+            raise ChatError("unavailable", "no operator can take a conversation now",
+                            state=state)
+        id_guest = None
+        if visitor.id_customer is None:
+            id_guest = self.ctx.create_guest(conn, t, id_customer=None, user_agent=user_agent,
+                                             accept_language=accept_language)
+        id_conversation = repo.insert(
+            conn, t, id_shop=visitor.id_shop, id_lang=visitor.id_lang,
+            id_customer=visitor.id_customer, id_guest=id_guest, token_hash=hashed,
+            page_url=page_url, user_agent=(user_agent or "")[:512] or None,
+            now=self.ctx.clock())
+        event = self._append(conn, id_conversation, "message", "customer", body=body,
+                             client_id=client_id)
+        conversation = repo.get(conn, t, id_conversation)
+        assert conversation is not None
+        return Posted(event, conversation, opened=True)
+
+    # --- the operator's side ------------------------------------------------------------
+
+    def _locked(self, conn: sa.Connection, id_conversation: int, id_shop: int) -> Conversation:
+        conversation = repo.get_for_update(conn, self.ctx.tables, id_conversation)
+        if conversation is None or conversation.id_shop != id_shop:
+            raise ChatError("not_found", f"no conversation {id_conversation} in this shop",
+                            id_conversation=id_conversation)
+        return conversation
+
+    def post_operator(self, id_employee: int, id_shop: int, id_conversation: int, *,
+                      client_id: str, body: str) -> Posted:
+        """Post an operator's answer into an ongoing conversation of the shop.
+
+        :raises ChatError: ``not_found`` (not a conversation of this shop), ``not_ongoing``
+            (finished or archived: reopen it first).
+        """
+        t = self.ctx.tables
+
+        def work(conn: sa.Connection) -> Posted:
+            conversation = self._locked(conn, id_conversation, id_shop)
+            duplicate = repo.find_event_by_client_id(conn, t, id_conversation, "operator",
+                                                     client_id)
+            if duplicate is not None:
+                return Posted(duplicate, conversation, duplicate=True)
+            if conversation.status != ONGOING:
+                raise ChatError("not_ongoing", f"the conversation is {conversation.status}; "
+                                "reopen it to answer", id_conversation=id_conversation)
+            event = self._append(conn, id_conversation, "message", "operator", body=body,
+                                 client_id=client_id, id_employee=id_employee)
+            return Posted(event, conversation)
+
+        posted = self._run(work)
+        if not posted.duplicate:
+            self._publish_posted(posted)
+        return posted
+
+    def end(self, id_conversation: int, id_shop: int, *, by: str,
+            id_employee: int | None = None) -> Event | None:
+        """End an ongoing conversation (``by`` customer or operator); ``None`` if it was
+        already finished.
+
+        :raises ChatError: ``not_found``; ``archived``.
+        """
+        t = self.ctx.tables
+        now = self.ctx.clock()
+
+        def work(conn: sa.Connection) -> Event | None:
+            conversation = self._locked(conn, id_conversation, id_shop)
+            if conversation.status == ARCHIVED:
+                raise ChatError("archived", "the conversation is archived")
+            if conversation.status == FINISHED:
+                return None
+            event = self._append(conn, id_conversation, "ended", by, id_employee=id_employee)
+            repo.set_status(conn, t, id_conversation, FINISHED, now=now, ended_by=by,
+                            id_employee_ended=id_employee)
+            return event
+
+        event = self._run(work)
+        if event is not None:
+            self._publish_status_change(event, id_shop)
+        return event
+
+    def reopen(self, id_conversation: int, id_shop: int, *, id_employee: int) -> Event | None:
+        """An operator reopens a finished conversation; ``None`` if it was ongoing.
+
+        :raises ChatError: ``not_found``; ``archived``.
+        """
+        t = self.ctx.tables
+        now = self.ctx.clock()
+
+        def work(conn: sa.Connection) -> Event | None:
+            conversation = self._locked(conn, id_conversation, id_shop)
+            if conversation.status == ARCHIVED:
+                raise ChatError("archived", "the conversation is archived")
+            if conversation.status == ONGOING:
+                return None
+            event = self._append(conn, id_conversation, "reopened", "operator",
+                                 id_employee=id_employee)
+            repo.set_status(conn, t, id_conversation, ONGOING, now=now)
+            return event
+
+        event = self._run(work)
+        if event is not None:
+            self._publish_status_change(event, id_shop)
+        return event
+
+    def seen(self, id_conversation: int, id_shop: int, *, by: str, seq: int) -> int:
+        """Mark the other side's messages up to ``seq`` as seen by ``by``; tell the other
+        side. Returns the seen mark (it never moves back).
+
+        :raises ChatError: ``not_found``.
+        """
+        t = self.ctx.tables
+        now = self.ctx.clock()
+
+        def work(conn: sa.Connection) -> tuple[int, bool]:
+            conversation = self._locked(conn, id_conversation, id_shop)
+            before = (conversation.customer_seen_seq if by == "customer"
+                      else conversation.operator_seen_seq)
+            mark = repo.mark_seen(conn, t, id_conversation, by=by, seq=seq, now=now)
+            return mark, mark > before
+
+        mark, moved = self._run(work)
+        if moved:
+            event = {"type": "seen", "id_conversation": id_conversation, "by": by, "seq": mark}
+            self.ctx.broker.publish(shop_channel(id_shop), event)
+            if by == "operator":
+                self.ctx.broker.publish(conversation_channel(id_conversation), event)
+        return mark
+
+    def typing(self, id_conversation: int, id_shop: int, *, author: str, on: bool) -> None:
+        """Tell the other side that ``author`` is typing (or stopped); nothing is stored."""
+        event = {"type": "typing", "id_conversation": id_conversation, "author": author,
+                 "on": on}
+        if author == "customer":
+            self.ctx.broker.publish(shop_channel(id_shop), event)
+        else:
+            self.ctx.broker.publish(conversation_channel(id_conversation), event)
+            self.ctx.broker.publish(shop_channel(id_shop), event)
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _run(self, work: Any) -> Any:
+        try:
+            return self.ctx.transaction(work)
+        except sa.exc.IntegrityError:
+            # A concurrent resend of the same client id, or a second socket opening the
+            # same token: the other transaction won; this retry finds its result.
+            return self.ctx.transaction(work)
+
+    def _append(self, conn: sa.Connection, id_conversation: int, kind: str, author: str, *,
+                body: str = "", client_id: str | None = None,
+                id_employee: int | None = None) -> Event:
+        t = self.ctx.tables
+        now = self.ctx.clock()
+        seq = repo.next_seq(conn, t, id_conversation, now)
+        event = repo.append_event(conn, t, id_conversation=id_conversation, seq=seq, kind=kind,
+                                  author=author, now=now, body=body, id_employee=id_employee,
+                                  client_id=client_id)
+        if kind == "message":
+            repo.record_message(conn, t, id_conversation, author=author, body=body, now=now)
+        return event
+
+    def _publish_events(self, events: list[Event], id_shop: int) -> None:
+        name = self.operator_name(id_shop)
+        broker = self.ctx.broker
+        for event in events:
+            broker.publish(conversation_channel(event.id_conversation),
+                           protocol.log_event(event, audience="visitor", operator_name=name))
+            broker.publish(shop_channel(id_shop),
+                           protocol.log_event(event, audience="operator", operator_name=name))
+
+    def _publish_summary(self, id_conversation: int) -> None:
+        conversation = self.get(id_conversation)
+        if conversation is not None:
+            self.ctx.broker.publish(shop_channel(conversation.id_shop), {
+                "type": "conversation", "conversation": summary(conversation)})
+
+    def _publish_posted(self, posted: Posted) -> None:
+        id_shop = posted.conversation.id_shop
+        if posted.opened or posted.reopened:
+            self._publish_summary(posted.event.id_conversation)
+        self._publish_events([e for e in (posted.reopened, posted.event) if e], id_shop)
+        if posted.opened or posted.reopened:
+            self.operators.publish_availability(id_shop)
+
+    def _publish_status_change(self, event: Event, id_shop: int) -> None:
+        self._publish_summary(event.id_conversation)
+        self._publish_events([event], id_shop)
+        self.operators.publish_availability(id_shop)
+
+
+def summary(conversation: Conversation) -> dict[str, Any]:
+    """A conversation as the operators' recap shows it."""
+    customer = None
+    if conversation.id_customer is not None:
+        customer = {"id_customer": conversation.id_customer,
+                    "firstname": conversation.firstname, "lastname": conversation.lastname}
+    return {
+        "id_conversation": conversation.id_conversation,
+        "status": conversation.status,
+        "customer": customer,
+        "id_guest": conversation.id_guest,
+        "id_lang": conversation.id_lang,
+        "page_url": conversation.page_url,
+        "user_agent": conversation.user_agent,
+        "ended_by": conversation.ended_by,
+        "last_seq": conversation.last_seq,
+        "customer_seen_seq": conversation.customer_seen_seq,
+        "operator_seen_seq": conversation.operator_seen_seq,
+        "last_customer_message": conversation.last_customer_message,
+        "last_message_at": protocol.timestamp(conversation.last_message_at),
+        "date_add": protocol.timestamp(conversation.date_add),
+    }
+
+
+def visitor_view(conversation: Conversation) -> dict[str, Any]:
+    """A conversation as its visitor sees it."""
+    return {"id_conversation": conversation.id_conversation, "status": conversation.status,
+            "last_seq": conversation.last_seq,
+            "operator_seen_seq": conversation.operator_seen_seq,
+            "customer_seen_seq": conversation.customer_seen_seq}

@@ -1,0 +1,192 @@
+"""The chat protocol: JSON frames over WebSocket, parsed and validated here.
+
+Every frame is one JSON object with a ``type``. :func:`parse` turns client text into a
+:class:`Frame` or raises :class:`ProtocolError` with a stable ``code``; the socket answers
+with an ``error`` event and stays open. The events the server sends are built by the
+functions at the end. docs/protocol.md documents every frame with examples.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+from typing import Any
+
+from .repositories.conversations import Event
+
+#: The fields of each client frame: name → (kind, required). Kinds: "str", "int", "bool",
+#: "seqs" (an object mapping conversation ids to sequence numbers).
+VISITOR_FRAMES: dict[str, dict[str, tuple[str, bool]]] = {
+    "hello": {"token": ("str", False), "last_seq": ("int", False), "page_url": ("str", False)},
+    "message": {"client_id": ("str", True), "body": ("str", True)},
+    "typing": {"on": ("bool", True)},
+    "seen": {"seq": ("int", True)},
+    "end": {},
+    "ping": {},
+    "pong": {},
+}
+OPERATOR_FRAMES: dict[str, dict[str, tuple[str, bool]]] = {
+    "hello": {"last_seqs": ("seqs", False), "id_shop": ("int", False)},
+    "status": {"online": ("bool", True)},
+    "message": {"id_conversation": ("int", True), "client_id": ("str", True),
+                "body": ("str", True)},
+    "typing": {"id_conversation": ("int", True), "on": ("bool", True)},
+    "seen": {"id_conversation": ("int", True), "seq": ("int", True)},
+    "end": {"id_conversation": ("int", True)},
+    "reopen": {"id_conversation": ("int", True)},
+    "ping": {},
+    "pong": {},
+}
+
+#: Longest client id, token and page URL accepted.
+MAX_CLIENT_ID, MAX_TOKEN, MAX_PAGE_URL = 64, 128, 2048
+_CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# C0 controls but tab and newline, DEL, and C1 controls.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class ProtocolError(Exception):
+    """A frame the server cannot act on; ``code`` is what the client sees.
+
+    :param code: a stable machine-readable code (see docs/protocol.md).
+    :param message: a sentence for people.
+    """
+
+    def __init__(self, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+    def event(self) -> dict[str, Any]:
+        """The ``error`` event that answers this."""
+        return error(self.code, self.message, **self.extra)
+
+
+@dataclasses.dataclass(frozen=True)
+class Frame:
+    """A validated client frame."""
+
+    type: str
+    fields: dict[str, Any]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.fields.get(name, default)
+
+
+def _check(kind: str, name: str, value: Any) -> Any:
+    if kind == "str" and isinstance(value, str):
+        return value
+    if kind == "int" and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if kind == "bool" and isinstance(value, bool):
+        return value
+    if kind == "seqs" and isinstance(value, dict):
+        seqs = {}
+        for key, seq in value.items():
+            if not (key.isdigit() and isinstance(seq, int) and not isinstance(seq, bool)
+                    and seq >= 0):
+                raise ProtocolError("bad_field", f"{name} maps conversation ids to sequence "
+                                    "numbers", field=name)
+            seqs[int(key)] = seq
+        return seqs
+    wanted = {"str": "a string", "int": "a whole number, 0 or more", "bool": "true or false",
+              "seqs": "an object"}[kind]
+    raise ProtocolError("bad_field", f"{name} must be {wanted}", field=name)
+
+
+def parse(text: str | bytes, frames: dict[str, dict[str, tuple[str, bool]]], *,
+          max_bytes: int) -> Frame:
+    """Validate one client frame against ``frames`` (:data:`VISITOR_FRAMES` or operator's).
+
+    Unknown fields are ignored, so that newer clients talk to older servers.
+
+    :raises ProtocolError: ``frame_too_large``, ``bad_json``, ``unknown_type``,
+        ``missing_field`` or ``bad_field``.
+    """
+    size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "replace"))
+    if size > max_bytes:
+        raise ProtocolError("frame_too_large", f"frames are limited to {max_bytes} bytes")
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        raise ProtocolError("bad_json", "a frame must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("bad_json", "a frame must be a JSON object")
+    kind = data.get("type")
+    if not isinstance(kind, str) or kind not in frames:
+        raise ProtocolError("unknown_type", f"unknown frame type {kind!r}",
+                            known=sorted(frames))
+    fields: dict[str, Any] = {}
+    for name, (field_kind, required) in frames[kind].items():
+        if name not in data or data[name] is None:
+            if required:
+                raise ProtocolError("missing_field", f"{kind} needs {name}", field=name)
+            continue
+        fields[name] = _check(field_kind, name, data[name])
+    return Frame(kind, fields)
+
+
+def clean_body(body: str, max_length: int) -> str:
+    """A message body as stored: control characters but newlines and tabs removed,
+    line ends as ``\\n``, outer blank space trimmed. Not escaped: that is the renderer's job.
+
+    :raises ProtocolError: ``empty_message`` or ``message_too_long`` (in characters).
+    """
+    text = _CONTROL_RE.sub("", body.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    if not text:
+        raise ProtocolError("empty_message", "the message is empty")
+    if len(text) > max_length:
+        raise ProtocolError("message_too_long",
+                            f"messages are limited to {max_length} characters",
+                            max_length=max_length)
+    return text
+
+
+def check_client_id(client_id: str) -> str:
+    """:raises ProtocolError: ``bad_field`` unless 1–64 of ``A-Z a-z 0-9 _ . : -``."""
+    if not _CLIENT_ID_RE.match(client_id):
+        raise ProtocolError("bad_field", "client_id is 1 to 64 letters, digits or _.:-",
+                            field="client_id")
+    return client_id
+
+
+# --- Events the server sends -------------------------------------------------------------
+
+def timestamp(moment: dt.datetime | None) -> str | None:
+    """ISO 8601 in UTC with microseconds, e.g. ``2025-01-31T12:00:00.123456Z``."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def dumps(event: dict[str, Any]) -> str:
+    """The text of one event."""
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+
+
+def error(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    """An ``error`` event; ``ref`` names the frame it answers when there is one."""
+    return {"type": "error", "code": code, "message": message, **extra}
+
+
+def log_event(event: Event, *, audience: str, operator_name: str) -> dict[str, Any]:
+    """A logged event (message, ended, reopened) as ``audience`` ("visitor"/"operator") sees it.
+
+    Visitors see operators under the shop's operator name, never the employee.
+    """
+    out: dict[str, Any] = {"type": event.kind, "id_conversation": event.id_conversation,
+                           "seq": event.seq, "at": timestamp(event.date_add)}
+    if event.kind == "message":
+        out.update(author=event.author, body=event.body)
+    else:
+        out["by"] = event.author
+    if event.author == "operator":
+        out["operator_name"] = operator_name
+        if audience == "operator":
+            out["id_employee"] = event.id_employee
+    if event.client_id and (audience == "operator") == (event.author == "operator"):
+        out["client_id"] = event.client_id
+    return out

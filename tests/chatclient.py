@@ -1,0 +1,205 @@
+"""Test helpers for the chat sockets: a live shop app, signed-in cookies, socket clients.
+
+``ChatShop`` is one fresh MariaDB shop with the module installed, an app bridging it and
+a real Werkzeug server; ``ChatClient`` is a ``simple_websocket.Client`` that speaks JSON,
+answers the server's pings, and waits for the events a test expects.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from typing import Any, Callable
+
+import simple_websocket
+from flask import Flask
+
+import shopdb
+from liveserver import LiveServer
+from psonlinechat import OnlineChat, get_state, installer, sockets, testing
+
+HOST = shopdb.SHOP_DOMAIN
+_ids = itertools.count(1)
+
+
+class ChatClient:
+    """One socket: ``send(type, **fields)``, ``expect(type)`` (skipping other events)."""
+
+    def __init__(self, url: str, *, cookies: list[tuple[str, str]] = (),
+                 origin: str | None = None) -> None:
+        headers = {}
+        if cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies)
+        if origin:
+            headers["Origin"] = origin
+        self.ws = simple_websocket.Client.connect(url, headers=headers)
+        self.received: list[dict[str, Any]] = []
+        self._pending: list[dict[str, Any]] = []
+        self.answer_pings = True
+
+    def send(self, type: str, **fields: Any) -> None:
+        self.ws.send(json.dumps({"type": type, **fields}))
+
+    def send_raw(self, text: str | bytes) -> None:
+        self.ws.send(text)
+
+    def _next(self, timeout: float) -> dict[str, Any]:
+        if self._pending:
+            return self._pending.pop(0)
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no event in time; received so far: "
+                                   f"{[e.get('type') for e in self.received]}")
+            text = self.ws.receive(timeout=left)
+            if text is None:
+                continue
+            event = json.loads(text)
+            self.received.append(event)
+            if event.get("type") == "ping" and self.answer_pings:
+                self.send("pong")
+                continue
+            return event
+
+    def expect(self, type: str | Callable[[dict], bool], timeout: float = 5.0,
+               **match: Any) -> dict[str, Any]:
+        """The next event of ``type`` (and with the ``match`` fields); others in between
+        are kept for later ``expect`` calls."""
+        skipped: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                event = self._next(max(0.0, deadline - time.monotonic()))
+                ok = type(event) if callable(type) else event.get("type") == type
+                if ok and all(event.get(k) == v for k, v in match.items()):
+                    return event
+                skipped.append(event)
+        finally:
+            self._pending = skipped + self._pending
+
+    def next_event(self, timeout: float = 5.0) -> dict[str, Any]:
+        """The very next event (pings answered and skipped)."""
+        return self._next(timeout)
+
+    def hello(self, **fields: Any) -> dict[str, Any]:
+        self.send("hello", **fields)
+        return self.expect(lambda e: e["type"] in {"welcome", "recap"})
+
+    def say(self, body: str, client_id: str | None = None, **fields: Any) -> dict[str, Any]:
+        """Send a message and return its ack (or the error that refused it)."""
+        client_id = client_id or f"m{next(_ids)}"
+        self.send("message", client_id=client_id, body=body, **fields)
+        return self.expect(lambda e: e["type"] in {"ack", "error"}
+                           and e.get("client_id", e.get("ref")) == client_id)
+
+    def closed(self, timeout: float = 5.0) -> bool:
+        """Whether the server closes the socket within ``timeout`` (draining events)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self.ws.receive(timeout=0.1)
+            except simple_websocket.ConnectionClosed:
+                return True
+            if not self.ws.connected:
+                return True
+        return False
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        except simple_websocket.ConnectionClosed:
+            pass
+
+    def __enter__(self) -> ChatClient:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class ChatShop:
+    """A fresh shop database with the module installed, served by a live app."""
+
+    def __init__(self, prefix: str = "ps_", **config: Any) -> None:
+        self.db = shopdb.create(prefix)
+        self.keys = testing.make_cookie_keys()
+        installer.install(self.db.engine, self.db.tables)
+        self.app = Flask(__name__)
+        self.app.config.update(self.db.config(**testing.keys_config(self.keys), **{
+            "PSONLINECHAT_" + key.upper(): value for key, value in config.items()}))
+        OnlineChat(self.app)
+        self.state = get_state(self.app)
+        self.server = LiveServer(self.app).start()
+        self.clients: list[ChatClient] = []
+
+    @property
+    def id_shop(self) -> int:
+        return self.db.ids["shop"]
+
+    @property
+    def origin(self) -> str:
+        return f"http://{HOST}:{self.server.port}"
+
+    def url(self, who: str) -> str:
+        return f"ws://{HOST}:{self.server.port}/psonlinechat/ws/{who}"
+
+    def settings(self, **changes: Any) -> None:
+        """Save merchant settings (max_chats, offline_mode, operator_name, …)."""
+        with self.db.engine.connect() as conn:
+            self.state.services["settings"].save(conn, self.db.tables, self.id_shop, changes)
+            conn.commit()
+
+    def employee(self, email: str = "eve@example.test", **fields: Any) -> list[tuple[str, str]]:
+        """A new employee, signed in: the cookies of their back office."""
+        with self.db.engine.begin() as conn:
+            id_employee = testing.add_employee(conn, self.db.tables, email=email, **fields)
+            cookie = testing.sign_in_employee(conn, self.db.tables, self.keys, HOST, id_employee)
+        return [cookie]
+
+    def customer(self, email: str = "ann@example.test", **fields: Any) -> tuple[int, list]:
+        """A new customer, signed in: ``(id_customer, cookies)``."""
+        with self.db.engine.begin() as conn:
+            id_customer = testing.add_customer(conn, self.db.tables, email=email, **fields)
+            cookie = testing.sign_in_customer(conn, self.db.tables, self.keys, HOST,
+                                              id_customer, id_lang=self.db.ids["en"])
+        return id_customer, [cookie]
+
+    def anonymous(self) -> list[tuple[str, str]]:
+        return [testing.anonymous_cookie(self.keys, HOST, id_lang=self.db.ids["en"])]
+
+    def connect(self, who: str, cookies: list[tuple[str, str]] = (), *,
+                origin: str | None = "") -> ChatClient:
+        """A socket to ``who`` ("visitor"/"operator"), closed with the shop."""
+        client = ChatClient(self.url(who), cookies=cookies,
+                            origin=self.origin if origin == "" else origin)
+        self.clients.append(client)
+        return client
+
+    def operator(self, cookies: list[tuple[str, str]] | None = None, *,
+                 online: bool = True) -> ChatClient:
+        """An operator's socket after hello (and switched online)."""
+        client = self.connect("operator", cookies or self.employee())
+        client.hello()
+        if online:
+            client.send("status", online=True)
+            client.expect("status", online=True)
+        return client
+
+    def visitor(self, cookies: list[tuple[str, str]] | None = None, **hello: Any) -> ChatClient:
+        client = self.connect("visitor", cookies if cookies is not None else self.anonymous())
+        client.welcome = client.hello(page_url="http://127.0.0.1/product/1", **hello)
+        return client
+
+    def query(self, statement: Any) -> list:
+        with self.db.engine.connect() as conn:
+            return list(conn.execute(statement))
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+        self.server.stop()
+        sockets.shutdown(self.state)
+        self.state.engine.dispose()
+        self.db.drop()
