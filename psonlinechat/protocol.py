@@ -40,6 +40,9 @@ OPERATOR_FRAMES: dict[str, dict[str, tuple[str, bool]]] = {
     "pong": {},
 }
 
+#: The kinds of events kept in a conversation's log, each with its sequence number.
+LOG_KINDS = frozenset({"message", "ended", "reopened"})
+
 #: Longest client id, token and page URL accepted.
 MAX_CLIENT_ID, MAX_TOKEN, MAX_PAGE_URL = 64, 128, 2048
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")

@@ -164,10 +164,10 @@ class Outbox:
 
         :param follow_new: accept conversations this socket has not seen yet (operators).
         """
-        seq, id_conversation = event.get("seq"), event.get("id_conversation")
-        if seq is None or id_conversation is None:
+        if event.get("type") not in protocol.LOG_KINDS:
             self.send(event)
             return
+        seq, id_conversation = event["seq"], event["id_conversation"]
         with self.lock:
             last = self.seqs.get(id_conversation)
             if last is None:

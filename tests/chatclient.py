@@ -60,7 +60,6 @@ class ChatClient:
             self.received.append(event)
             if event.get("type") == "ping" and self.answer_pings:
                 self.send("pong")
-                continue
             return event
 
     def expect(self, type: str | Callable[[dict], bool], timeout: float = 5.0,
@@ -75,13 +74,14 @@ class ChatClient:
                 ok = type(event) if callable(type) else event.get("type") == type
                 if ok and all(event.get(k) == v for k, v in match.items()):
                     return event
-                skipped.append(event)
+                if event.get("type") != "ping":
+                    skipped.append(event)
         finally:
             self._pending = skipped + self._pending
 
     def next_event(self, timeout: float = 5.0) -> dict[str, Any]:
-        """The very next event (pings answered and skipped)."""
-        return self._next(timeout)
+        """The very next event other than a ping (pings are answered)."""
+        return self.expect(lambda e: e["type"] != "ping", timeout)
 
     def hello(self, **fields: Any) -> dict[str, Any]:
         self.send("hello", **fields)
@@ -99,9 +99,11 @@ class ChatClient:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                self.ws.receive(timeout=0.1)
+                text = self.ws.receive(timeout=0.1)
             except simple_websocket.ConnectionClosed:
                 return True
+            if text is not None:
+                self.received.append(json.loads(text))
             if not self.ws.connected:
                 return True
         return False
