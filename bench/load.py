@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import pathlib
 import resource
@@ -156,9 +157,11 @@ def load(plan: dict[str, Any], server_pid: int, timeout: float) -> dict[str, Any
 def run_reference(args: argparse.Namespace, logs: pathlib.Path) -> dict[str, Any]:
     port = free_port()
     base = f"ws://127.0.0.1:{port}"
+    groups = math.ceil(args.conversations / args.per_shop)
     plan = {"mode": "relay", "duration": args.duration, "rate": args.rate,
-            "operators": [{"url": f"{base}/operator"} for _ in range(args.operators)],
-            "visitors": [{"url": f"{base}/visitor/{i}", "id_conversation": i}
+            "operators": [{"url": f"{base}/operator/{g}"} for g in range(groups)],
+            "visitors": [{"url": f"{base}/visitor/{i % groups}/{i}", "id_conversation": i,
+                          "operator": i % groups}
                          for i in range(1, args.conversations + 1)]}
     command = [sys.executable, str(HERE / "relay.py"), "--port", str(port)]
     with running(command, dict(os.environ), port, logs / "relay.log") as process:
@@ -171,15 +174,18 @@ def run_chat(args: argparse.Namespace, logs: pathlib.Path) -> dict[str, Any]:
     from chatsetup import prepared_shop
 
     port = free_port()
-    with prepared_shop(args.conversations, args.operators, port) as shop:
+    with prepared_shop(args.conversations, args.per_shop, port) as shop:
         env = dict(os.environ, **shop.environment)
         if args.redis:
             env["PSONLINECHAT_REDIS_URL"] = args.redis
-        command = [str(pathlib.Path(sys.executable).with_name("psonlinechat")), "serve",
+        # BENCH_SERVE_COMMAND runs serve through another launcher (a profiler, say).
+        launcher = (os.environ.get("BENCH_SERVE_COMMAND", "").split()
+                    or [str(pathlib.Path(sys.executable).with_name("psonlinechat"))])
+        command = [*launcher, "serve",
                    "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
                    "--worker-class", args.worker_class,
-                   "--worker-connections", str(args.conversations + args.operators + 100),
-                   "--threads", str(args.conversations + args.operators + 20)]
+                   "--worker-connections", str(2 * args.conversations + 100),
+                   "--threads", str(2 * args.conversations + 20)]
         with running(command, env, port, logs / f"chat-{args.worker_class}.log") as process:
             result = load(shop.plan(args.duration, args.rate), process.pid, args.duration + 300)
         result["worker_class"] = args.worker_class
@@ -201,12 +207,13 @@ ROWS = (
     ("operator→visitor p99 (ms)", lambda r: r["latency_ms"]["to_visitor"]["p99"]),
     ("max latency (ms)", lambda r: max(r["latency_ms"]["to_operator"]["max"] or 0,
                                        r["latency_ms"]["to_visitor"]["max"] or 0)),
-    ("server peak RSS (MB)", lambda r: r["server"]["peak_rss_mb"]),
+    ("server peak RSS, all processes (MB)", lambda r: r["server"]["peak_rss_mb"]),
+    ("peak RSS of one worker (MB)", lambda r: r["server"]["peak_worker_rss_mb"] or "-"),
     ("server CPU (s)", lambda r: r["server"]["cpu_seconds"]),
 )
 RATIO_ROWS = {"delivered / s", "visitor→operator p50 (ms)", "visitor→operator p99 (ms)",
               "operator→visitor p50 (ms)", "operator→visitor p99 (ms)", "max latency (ms)",
-              "server peak RSS (MB)", "server CPU (s)"}
+              "server peak RSS, all processes (MB)", "server CPU (s)"}
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:
@@ -228,8 +235,8 @@ def table(results: dict[str, dict[str, Any]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=100)
-    parser.add_argument("--operators", type=int, default=1,
-                        help="operator sockets; each sees every conversation of the shop")
+    parser.add_argument("--per-shop", type=int, default=10,
+                        help="conversations per shop; one operator socket answers each shop")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of sending")
     parser.add_argument("--rate", type=float, default=1.0, help="messages a second per visitor")
     parser.add_argument("--worker-class", choices=("gevent", "gthread"), default="gevent")
@@ -240,10 +247,10 @@ def main() -> None:
                         help="where the servers' logs go")
     parser.add_argument("--json", type=pathlib.Path, help="also write the results here")
     args = parser.parse_args()
-    if args.conversations < 1 or args.operators < 1 or args.duration <= 0:
-        parser.error("--conversations, --operators and --duration must be positive")
+    if args.conversations < 1 or args.per_shop < 1 or args.duration <= 0:
+        parser.error("--conversations, --per-shop and --duration must be positive")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    needed = 2 * (args.conversations + args.operators) + 256
+    needed = 4 * args.conversations + 256
     if hard != resource.RLIM_INFINITY and hard < needed:
         parser.error(f"{needed} open files needed but the hard limit is {hard} (ulimit -Hn)")
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -253,7 +260,8 @@ def main() -> None:
         results[f"psonlinechat ({args.worker_class})"] = run_chat(args, args.logs)
     if args.only != "chat":
         results["websockets relay"] = run_reference(args, args.logs)
-    print(f"{args.conversations} conversations, {args.operators} operator socket(s), "
+    print(f"{args.conversations} conversations, {math.ceil(args.conversations / args.per_shop)} "
+          f"shops with one operator socket each, "
           f"{args.rate:g} message/s per visitor, each answered, {args.duration:g} s, "
           f"{os.cpu_count()} cores shared by server, load generator and MariaDB\n")
     print(table(results))

@@ -54,19 +54,26 @@ class Run:
         #: Latencies count once every socket is open (not the conversations' openings).
         self.measuring = False
         self.sending = True
+        #: id_conversation → index of the operator socket that answers it.
+        self.operator_of: dict[int, int] = {}
 
     # --- connecting ----------------------------------------------------------------------
 
     async def _connect(self, target: dict[str, Any]) -> ClientConnection:
+        # "connect_to": the address to dial when the URL names a host (a shop) instead.
+        extra = {"host": target["connect_to"]} if target.get("connect_to") else {}
         return await connect(target["url"], additional_headers=target.get("headers") or {},
-                             origin=target.get("origin"), compression=None, proxy=None,
+                             origin=target.get("origin"), compression=None, proxy=None, **extra,
                              open_timeout=30, ping_interval=None, max_queue=None,
                              close_timeout=2)
 
     async def _open_operator(self, index: int, target: dict[str, Any]) -> ClientConnection:
         ws = await self._connect(target)
         if self.mode == "chat":
-            await ws.send(json.dumps({"type": "hello"}))
+            hello = {"type": "hello"}
+            if target.get("id_shop"):
+                hello["id_shop"] = target["id_shop"]
+            await ws.send(json.dumps(hello))
             await self._expect(ws, "recap")
             await ws.send(json.dumps({"type": "status", "online": True}))
             await self._expect(ws, "status")
@@ -109,7 +116,7 @@ class Run:
                 if event.get("type") != "message" or event.get("author") != "customer":
                     continue
                 conv = int(event["id_conversation"])
-                if not self.measuring or conv % len(self.operator_sockets) != index:
+                if not self.measuring or self.operator_of.get(conv) != index:
                     continue
                 sent_at = float(event["body"].rsplit(" ", 1)[1])
                 self.to_operator.append(time.perf_counter() - sent_at)
@@ -168,7 +175,9 @@ class Run:
         async def open_one(index: int, target: dict[str, Any]):
             async with gate:
                 try:
-                    return await self._open_visitor(index, target)
+                    ws, conv = await self._open_visitor(index, target)
+                    self.operator_of[conv] = int(target.get("operator", 0))
+                    return ws, conv
                 except InvalidStatus as exc:
                     self.refused += 1
                     self.errors.append(f"visitor {index}: HTTP {exc.response.status_code}")

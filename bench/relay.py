@@ -1,12 +1,13 @@
 """The reference: a bare asyncio ``websockets`` relay with the chat's fan-out and nothing else.
 
-No database, no identity, no log: a visitor's frame is forwarded as is to every operator
-socket (as the chat's shop channel does), and an operator's frame to the visitor whose
-``id_conversation`` it names. ``bench/load.py`` runs it as a subprocess::
+No database, no identity, no log: a visitor's frame is forwarded as is to the operator
+sockets of its group (as the chat's shop channel does for a shop), and an operator's
+frame to the visitor whose ``id_conversation`` it names. ``bench/load.py`` runs it as a subprocess::
 
     python bench/relay.py --port 8765
 
-Paths: ``/visitor/<id_conversation>`` and ``/operator``. It stops on SIGTERM or SIGINT.
+Paths: ``/visitor/<group>/<id_conversation>`` and ``/operator/<group>``. It stops on
+SIGTERM or SIGINT.
 """
 
 from __future__ import annotations
@@ -23,20 +24,21 @@ class Relay:
     """Who is connected, and where each frame goes."""
 
     def __init__(self) -> None:
-        self.operators: set[ServerConnection] = set()
+        self.operators: dict[int, set[ServerConnection]] = {}
         self.visitors: dict[int, ServerConnection] = {}
 
     async def handle(self, ws: ServerConnection) -> None:
-        path = ws.request.path
-        if path == "/operator":
-            await self._operator(ws)
-        elif path.startswith("/visitor/") and path[len("/visitor/"):].isdigit():
-            await self._visitor(ws, int(path[len("/visitor/"):]))
+        parts = ws.request.path.strip("/").split("/")
+        if len(parts) == 2 and parts[0] == "operator" and parts[1].isdigit():
+            await self._operator(ws, int(parts[1]))
+        elif len(parts) == 3 and parts[0] == "visitor" and parts[1].isdigit() \
+                and parts[2].isdigit():
+            await self._visitor(ws, int(parts[1]), int(parts[2]))
         else:
             await ws.close(4404, "unknown path")
 
-    async def _operator(self, ws: ServerConnection) -> None:
-        self.operators.add(ws)
+    async def _operator(self, ws: ServerConnection, group: int) -> None:
+        self.operators.setdefault(group, set()).add(ws)
         try:
             async for text in ws:
                 try:
@@ -46,13 +48,13 @@ class Relay:
                 if target is not None:
                     broadcast([target], text)
         finally:
-            self.operators.discard(ws)
+            self.operators[group].discard(ws)
 
-    async def _visitor(self, ws: ServerConnection, id_conversation: int) -> None:
+    async def _visitor(self, ws: ServerConnection, group: int, id_conversation: int) -> None:
         self.visitors[id_conversation] = ws
         try:
             async for text in ws:
-                broadcast(self.operators, text)
+                broadcast(self.operators.get(group, ()), text)
         finally:
             if self.visitors.get(id_conversation) is ws:
                 del self.visitors[id_conversation]
