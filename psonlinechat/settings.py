@@ -200,6 +200,13 @@ def load(config: Mapping[str, Any], *, shop_parameters: Mapping[str, str] | None
             "is required (or set PSONLINECHAT_PRESTASHOP_ROOT to the shop's folder)",
         )
     values["table_prefix"] = validate_table_prefix(values.get("table_prefix", "ps_"))
+    if values.get("new_cookie_key"):
+        from .prestashop.cookies import CookieKeyError, load_key
+
+        try:
+            load_key(values["new_cookie_key"])
+        except CookieKeyError as exc:
+            raise ConfigError("PSONLINECHAT_NEW_COOKIE_KEY", f"is unusable: {exc}") from None
     prefix = values.get("url_prefix", "/psonlinechat")
     if not prefix.startswith("/") or prefix.endswith("/") and prefix != "/":
         raise ConfigError("PSONLINECHAT_URL_PREFIX", f"{prefix!r} must start with '/' and not end with one")

@@ -12,6 +12,7 @@ from flask import Flask
 
 import shopdb
 from psonlinechat import cli, module_settings as ms
+from psonlinechat.prestashop.cookies import make_key_string
 from psonlinechat.extension import OnlineChat
 from psonlinechat.repositories import configuration, module
 
@@ -75,7 +76,7 @@ def test_prestashop_root_supplies_the_database(shop_db, runner, tmp_path):
     'database_host' => '{url.host}', 'database_port' => '{url.port}',
     'database_name' => '{url.database}', 'database_user' => '{url.username}',
     'database_password' => '{url.password or ''}', 'database_prefix' => '{shop_db.prefix}',
-    'cookie_key' => 'k', 'new_cookie_key' => 'n', 'cookie_iv' => 'iv',
+    'cookie_key' => 'k', 'new_cookie_key' => '{make_key_string()}', 'cookie_iv' => 'iv',
   ),
 );""")
     result = runner.invoke(cli.main, ["install", "--prestashop-root", str(tmp_path)])

@@ -136,3 +136,14 @@ def test_pool_survives_connections_dropped_by_the_server(ps_db):
     assert second_id != first_id
     assert charset == "utf8mb4"
     engine.dispose()
+
+
+@pytest.mark.parametrize("key", ["not-a-key", "def00000" + "00" * 64,
+                                 "abcd0000" + "11" * 64])
+def test_unusable_cookie_key_fails_at_start(key):
+    """A mistyped new_cookie_key would make every visitor anonymous: say so at start-up."""
+    config = {"PSONLINECHAT_DATABASE_URL": "mysql://u@127.0.0.1/shop",
+              "PSONLINECHAT_NEW_COOKIE_KEY": key}
+    with pytest.raises(ConfigError) as caught:
+        OnlineChat(make_app(**config))
+    assert caught.value.key == "PSONLINECHAT_NEW_COOKIE_KEY"

@@ -34,7 +34,7 @@ REAL_9X = r"""<?php return array (
     'use_debug_toolbar' => true,
     'cookie_key' => 'hB3r0Sx8l9wXaVv0Nn6QpD2fK7gM1cJ4tZ5yE8uR3iO6aS9dF2gH1jK4lL7zX0cV',
     'cookie_iv' => 'aBcDeFgH1234%%5678',
-    'new_cookie_key' => 'def000001234abcd%%ef',
+    'new_cookie_key' => 'def00000000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1fc8bd80416dc6496a3834f9792dfed9fae0cdfcb55b5231ed6489b86a4322d302',
     'api_public_key' => '-----BEGIN PUBLIC KEY-----
 MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA
 -----END PUBLIC KEY-----
@@ -65,7 +65,7 @@ def test_reads_a_real_9x_file(tmp_path):
     assert params.database_password == "p@ss:w/o'rd%50\\#?&"
     assert params.database_prefix == "ps_"
     assert params.cookie_iv == "aBcDeFgH1234%5678"
-    assert params.new_cookie_key == "def000001234abcd%ef"
+    assert params.new_cookie_key == "def00000000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1fc8bd80416dc6496a3834f9792dfed9fae0cdfcb55b5231ed6489b86a4322d302"
     assert params.other["trusted_proxies"] == {0: "10.0.0.1", 1: "10.0.0.2"}
     assert params.other["ps_cache_enable"] is False
     assert params.other["use_debug_toolbar"] is True

@@ -6,6 +6,7 @@ import pytest
 
 from psonlinechat import settings
 from psonlinechat.errors import ConfigError
+from psonlinechat.prestashop.cookies import make_key_string
 
 DB = {"PSONLINECHAT_DATABASE_URL": "mysql+pymysql://u@127.0.0.1/shop"}
 
@@ -48,16 +49,19 @@ def test_a_database_is_required():
     assert info.value.key == "PSONLINECHAT_DATABASE_URL"
 
 
+SHOP_KEY, MY_KEY = make_key_string(b"s" * 32), make_key_string(b"m" * 32)
+
+
 def test_shop_parameters_fill_gaps_and_explicit_settings_win():
     shop = {"database_url": "mysql+pymysql://shop@db/prestashop", "table_prefix": "ab_",
-            "cookie_key": "ck", "new_cookie_key": "nck", "cookie_iv": "", "unused": None}
+            "cookie_key": "ck", "new_cookie_key": SHOP_KEY, "cookie_iv": "", "unused": None}
     from_shop = settings.load({}, shop_parameters=shop)
     assert from_shop.database_url == shop["database_url"] and from_shop.table_prefix == "ab_"
-    assert from_shop.new_cookie_key == "nck" and from_shop.cookie_iv is None
+    assert from_shop.new_cookie_key == SHOP_KEY and from_shop.cookie_iv is None
     explicit = settings.load({**DB, "PSONLINECHAT_TABLE_PREFIX": "cd_",
-                              "PSONLINECHAT_NEW_COOKIE_KEY": "mine"}, shop_parameters=shop)
+                              "PSONLINECHAT_NEW_COOKIE_KEY": MY_KEY}, shop_parameters=shop)
     assert explicit.database_url == DB["PSONLINECHAT_DATABASE_URL"]
-    assert (explicit.table_prefix, explicit.new_cookie_key, explicit.cookie_key) == ("cd_", "mine", "ck")
+    assert (explicit.table_prefix, explicit.new_cookie_key, explicit.cookie_key) == ("cd_", MY_KEY, "ck")
 
 
 def test_a_bad_prefix_from_parameters_php_is_refused():
