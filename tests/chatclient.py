@@ -7,8 +7,11 @@ answers the server's pings, and waits for the events a test expects.
 
 from __future__ import annotations
 
+import base64
+import http.client
 import itertools
 import json
+import os
 import time
 from typing import Any, Callable
 
@@ -121,6 +124,20 @@ class ChatClient:
         self.close()
 
 
+def handshake_status(port: int, path: str, headers: dict[str, str]) -> int:
+    """The HTTP status the server answers a WebSocket handshake with (101 when it upgrades)."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=5)
+    try:
+        conn.request("GET", path, headers={
+            "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(), **headers})
+        response = conn.getresponse()
+        response.read() if response.status != 101 else None
+        return response.status
+    finally:
+        conn.close()
+
+
 class ChatShop:
     """A fresh shop database with the module installed, served by a live app."""
 
@@ -135,6 +152,8 @@ class ChatShop:
         self.state = get_state(self.app)
         self.server = LiveServer(self.app).start()
         self.clients: list[ChatClient] = []
+        with self.db.engine.connect() as conn:
+            self.initial = self.state.module_settings(conn, self.id_shop)
 
     @property
     def id_shop(self) -> int:
@@ -194,9 +213,33 @@ class ChatShop:
         client.welcome = client.hello(page_url="http://127.0.0.1/product/1", **hello)
         return client
 
+    def handshake(self, who: str, cookies: list[tuple[str, str]] = (), *,
+                  origin: str | None = "") -> int:
+        """The status of a handshake to ``who`` (101: upgraded, then closed at once)."""
+        headers = {}
+        if cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies)
+        origin = self.origin if origin == "" else origin
+        if origin:
+            headers["Origin"] = origin
+        return handshake_status(self.server.port, f"/psonlinechat/ws/{who}", headers)
+
     def query(self, statement: Any) -> list:
         with self.db.engine.connect() as conn:
             return list(conn.execute(statement))
+
+    def reset(self) -> None:
+        """Close every socket and forget conversations, presence and setting changes, so
+        that the next test starts from a quiet shop without creating another database."""
+        for client in self.clients:
+            client.close()
+        self.clients.clear()
+        t = self.db.tables
+        with self.db.engine.begin() as conn:
+            for table in (t.message, t.conversation, t.operator, t.shop_lock):
+                conn.execute(table.delete())
+        self.settings(max_chats=self.initial.max_chats, offline_mode=self.initial.offline_mode,
+                      operator_name=self.initial.operator_name)
 
     def close(self) -> None:
         for client in self.clients:

@@ -10,11 +10,17 @@ import sqlalchemy as sa
 from chatclient import ChatShop
 
 
-@pytest.fixture
-def shop(mariadb):
+@pytest.fixture(scope="module")
+def shared_shop(mariadb):
     shop = ChatShop(heartbeat_seconds=5)
     yield shop
     shop.close()
+
+
+@pytest.fixture
+def shop(shared_shop):
+    yield shared_shop
+    shared_shop.reset()
 
 
 def conversation_row(shop: ChatShop, id_conversation: int):
@@ -155,7 +161,7 @@ def test_reconnect_replays_what_was_missed_without_duplicates(shop):
     assert [e.get("seq") for e in back.received if e["type"] == "message"] == [5]
 
     # An operator console reconnecting with what it saw gets only the rest.
-    console = shop.connect("operator", shop.employee("bob@example.test"))
+    console = shop.connect("operator", shop.employee("bob-replay@example.test"))
     recap = console.hello(last_seqs={str(id_conversation): 4})
     [item] = recap["conversations"]
     assert [e["seq"] for e in item["events"]] == [5]

@@ -1,0 +1,121 @@
+"""The conversation lifecycle without sockets: tokens, the log, seen marks, the race."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from chatclient import ChatShop
+from psonlinechat import protocol
+from psonlinechat.conversations import ChatError, ConversationArchived, token_hash
+from psonlinechat.identity import Visitor
+from psonlinechat.sockets import chat_for
+from psonlinechat import testing
+
+
+@pytest.fixture(scope="module")
+def shared_shop(mariadb):
+    shop = ChatShop(heartbeat_seconds=10)
+    with shop.db.engine.begin() as conn:
+        shop.id_employee = testing.add_employee(conn, shop.db.tables, email="op@example.test")
+    shop.chat = chat_for(shop.state)
+    shop.visitor_ = Visitor(id_shop=shop.id_shop, id_lang=shop.db.ids["en"])
+    yield shop
+    shop.close()
+
+
+@pytest.fixture
+def shop(shared_shop):
+    shared_shop.chat.operators.socket_opened(shared_shop.id_employee, shared_shop.id_shop)
+    shared_shop.chat.operators.set_status(shared_shop.id_employee, shared_shop.id_shop, True)
+    yield shared_shop
+    shared_shop.reset()
+
+
+def test_tokens_are_signed_and_only_their_hash_is_stored(shop):
+    conversations = shop.chat.conversations
+    token = conversations.issue_token()
+    assert conversations.token_is_ours(token)
+    assert not conversations.token_is_ours(token + "x")
+    assert not conversations.token_is_ours("made.up")
+    posted = conversations.post_customer(shop.visitor_, token, client_id="a", body="hi")
+    c = shop.db.tables.conversation
+    [row] = shop.query(c.select())
+    assert row.token_hash == token_hash(token) and token not in str(tuple(row))
+    assert posted.opened and conversations.find_for_visitor(shop.visitor_, token).id_conversation \
+        == posted.event.id_conversation
+    with pytest.raises(ChatError) as refused:
+        conversations.find_for_visitor(shop.visitor_, "forged." + token.split(".")[1])
+    assert refused.value.code == "invalid_token"
+
+
+def test_log_order_and_events_after(shop):
+    conversations = shop.chat.conversations
+    token = conversations.issue_token()
+    first = conversations.post_customer(shop.visitor_, token, client_id="a", body="one")
+    cid = first.event.id_conversation
+    conversations.post_operator(shop.id_employee, shop.id_shop, cid, client_id="b", body="two")
+    conversations.end(cid, shop.id_shop, by="operator", id_employee=shop.id_employee)
+    assert conversations.end(cid, shop.id_shop, by="customer") is None  # already finished
+    with pytest.raises(ChatError) as refused:
+        conversations.post_operator(shop.id_employee, shop.id_shop, cid, client_id="c",
+                                    body="late")
+    assert refused.value.code == "not_ongoing"
+    assert conversations.reopen(cid, shop.id_shop, id_employee=shop.id_employee).seq == 4
+    assert [(e.seq, e.kind) for e in conversations.events_after(cid, 1)] == [
+        (2, "message"), (3, "ended"), (4, "reopened")]
+    assert [e.seq for e in conversations.events_after(cid, 1, until_seq=2)] == [2]
+
+
+def test_seen_marks_only_move_forward_and_stop_at_the_end(shop):
+    conversations = shop.chat.conversations
+    first = conversations.post_customer(shop.visitor_, conversations.issue_token(),
+                                        client_id="a", body="one")
+    cid = first.event.id_conversation
+    conversations.post_operator(shop.id_employee, shop.id_shop, cid, client_id="b", body="two")
+    assert conversations.seen(cid, shop.id_shop, by="customer", seq=99) == 2
+    assert conversations.seen(cid, shop.id_shop, by="customer", seq=1) == 2
+    m = shop.db.tables.message
+    rows = shop.query(m.select().order_by(m.c.seq))
+    assert rows[0].date_seen is None and rows[1].date_seen is not None  # only the operator's
+
+
+def test_archived_conversation_cannot_be_written_into(shop):
+    conversations = shop.chat.conversations
+    token = conversations.issue_token()
+    conversations.post_customer(shop.visitor_, token, client_id="a", body="one")
+    shop.chat.operators.set_status(shop.id_employee, shop.id_shop, False)
+    with pytest.raises(ConversationArchived):
+        conversations.post_customer(shop.visitor_, token, client_id="b", body="two")
+
+
+def test_exactly_one_of_many_racers_takes_the_last_place(shop):
+    shop.settings(max_chats=1)
+    conversations = shop.chat.conversations
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def race() -> None:
+        token = conversations.issue_token()
+        barrier.wait()
+        try:
+            conversations.post_customer(shop.visitor_, token, client_id="a", body="me!")
+            outcomes.append("won")
+        except ChatError as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=race) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["unavailable"] * 3 + ["won"]
+
+
+@pytest.mark.parametrize("body, cleaned", [
+    ("  hello  ", "hello"), ("a\r\nb\rc", "a\nb\nc"), ("tab\there", "tab\there"),
+    ("bell\x07 esc\x1b del\x7f c1\x85", "bell esc del c1"), ("<script>", "<script>"),
+])
+def test_bodies_are_stored_as_given_without_control_characters(body, cleaned):
+    assert protocol.clean_body(body, 100) == cleaned
