@@ -1,0 +1,157 @@
+"""The storefront visitor's socket (``<prefix>/ws/visitor``): its own conversation only.
+
+On ``hello`` a visitor resumes the conversation of its token (replaying what it missed)
+or is told the shop's availability and given a fresh token; its first message opens the
+conversation. An archived conversation is let go and a new token issued.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import protocol
+from .broker import Subscription, conversation_channel, visitors_channel
+from .chat import Chat
+from .chat_socket import ChatSocket
+from .conversations import ChatError, ConversationArchived, visitor_view
+from .identity import Visitor
+from .outbox import Outbox
+from .repositories.conversations import ARCHIVED
+
+
+class VisitorSocket(ChatSocket):
+    """A storefront visitor's socket: only ever its own conversation."""
+
+    frames = protocol.VISITOR_FRAMES
+    audience = "visitor"
+
+    def __init__(self, ws: Any, chat: Chat, visitor: Visitor, user_agent: str | None,
+                 accept_language: str | None) -> None:
+        super().__init__(ws, chat)
+        self.visitor = visitor
+        self.id_shop = visitor.id_shop
+        self.user_agent, self.accept_language = user_agent, accept_language
+        self.outbox = ArchivingOutbox(self, ws, chat.conversations, self.audience,
+                                      self.outbox.operator_name)
+        self.token = ""
+        self.page_url: str | None = None
+        self.id_conversation: int | None = None
+        self._conversation_sub: Subscription | None = None
+        self.last_state: str | None = None
+
+    def on_hello(self, frame: protocol.Frame) -> None:
+        page_url = frame.get("page_url")
+        self.page_url = page_url[:protocol.MAX_PAGE_URL] if page_url else None
+        self.subscribe(visitors_channel(self.visitor.id_shop), self.on_availability)
+        token, conversation = frame.get("token"), None
+        if token:
+            try:
+                conversation = self.conversations.find_for_visitor(self.visitor, token)
+            except ChatError as exc:
+                self.send(exc.event())
+                token = None
+            if conversation is not None and conversation.status == ARCHIVED:
+                conversation, token = None, None
+        self.token = token or self.conversations.issue_token()
+        if conversation is not None:
+            self.follow(conversation.id_conversation, frame.get("last_seq", 0), welcome=True)
+            return
+        self.last_state = self.conversations.availability(self.visitor.id_shop)
+        self.send({"type": "welcome", "state": self.last_state, "conversation": None,
+                   "token": self.token, "events": [], "limits": self.limits(),
+                   "operator_name": self.conversations.operator_name(self.visitor.id_shop)})
+
+    def follow(self, id_conversation: int, after_seq: int, *, welcome: bool) -> None:
+        """Subscribe to the conversation, then send what the log holds after ``after_seq``
+        (inside ``welcome`` on hello); live events wait behind and are not doubled."""
+        self.id_conversation = id_conversation
+        self._conversation_sub = self.subscribe(conversation_channel(id_conversation),
+                                                self.outbox.deliver)
+        with self.outbox.lock:
+            conversation = self.conversations.get(id_conversation)
+            assert conversation is not None
+            after_seq = min(after_seq, conversation.last_seq)
+            events = self.conversations.events_after(id_conversation, after_seq)
+            self.outbox.seqs[id_conversation] = events[-1].seq if events else after_seq
+            rendered = self.outbox.render(events)
+            if welcome:
+                self.last_state = "online"
+                self.send({"type": "welcome", "state": "online",
+                           "conversation": visitor_view(conversation), "token": self.token,
+                           "events": rendered, "limits": self.limits(),
+                           "operator_name": self.conversations.operator_name(self.id_shop)})
+            else:
+                for event in rendered:
+                    self.send(event)
+
+    def unfollow(self) -> None:
+        if self._conversation_sub is not None:
+            self._conversation_sub.cancel()
+        self._conversation_sub, self.id_conversation = None, None
+
+    def on_message(self, frame: protocol.Frame) -> None:
+        client_id, body = self.check_message(frame)
+        post = dict(client_id=client_id, body=body, page_url=self.page_url,
+                    user_agent=self.user_agent, accept_language=self.accept_language)
+        try:
+            try:
+                posted = self.conversations.post_customer(self.visitor, self.token, **post)
+            except ConversationArchived:
+                self.unfollow()
+                self.token = self.conversations.issue_token()
+                posted = self.conversations.post_customer(self.visitor, self.token, **post)
+        except ChatError as exc:
+            if exc.code == "unavailable":
+                self.last_state = exc.extra["state"]
+                self.send({"type": "state", "state": self.last_state})
+            raise
+        ack: dict[str, Any] = {"type": "ack", "client_id": client_id, "seq": posted.event.seq,
+                               "at": protocol.timestamp(posted.event.date_add),
+                               "duplicate": posted.duplicate}
+        if self.id_conversation is None:
+            ack.update(token=self.token, conversation=visitor_view(posted.conversation))
+            with self.outbox.lock:
+                self.send(ack)
+                self.follow(posted.event.id_conversation, posted.event.seq, welcome=False)
+        else:
+            self.send(ack)
+
+    def _conversation(self) -> int:
+        if self.id_conversation is None:
+            raise ChatError("no_conversation", "there is no conversation yet: send a message")
+        return self.id_conversation
+
+    def on_typing(self, frame: protocol.Frame) -> None:
+        self.conversations.typing(self._conversation(), self.visitor.id_shop,
+                                  author="customer", on=frame.get("on"))
+
+    def on_seen(self, frame: protocol.Frame) -> None:
+        self.conversations.seen(self._conversation(), self.visitor.id_shop, by="customer",
+                                seq=frame.get("seq"))
+
+    def on_end(self, frame: protocol.Frame) -> None:
+        self.conversations.end(self._conversation(), self.visitor.id_shop, by="customer")
+
+    def on_availability(self, event: dict[str, Any]) -> None:
+        """The shop's availability changed: tell a visitor who has no conversation."""
+        if self.id_conversation is None and event.get("state") != self.last_state:
+            self.last_state = event.get("state")
+            self.send({"type": "state", "state": self.last_state})
+
+
+class ArchivingOutbox(Outbox):
+    """The visitor's outbox: an archived conversation is let go, with a fresh token."""
+
+    def __init__(self, socket: VisitorSocket, *args: Any) -> None:
+        super().__init__(*args)
+        self.socket = socket
+
+    def deliver(self, event: dict[str, Any], *, follow_new: bool = False) -> None:
+        if event.get("type") == "state" and "conversation" in event:
+            socket = self.socket
+            socket.unfollow()
+            socket.token = socket.conversations.issue_token()
+            socket.last_state = event.get("state")
+            self.send({**event, "token": socket.token})
+            return
+        super().deliver(event, follow_new=follow_new)
