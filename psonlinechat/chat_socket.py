@@ -1,9 +1,9 @@
 """The frame loop both chat sockets share: heartbeats, size and rate limits, errors.
 
 :class:`ChatSocket` reads frames, parses them with :mod:`protocol` against the socket's
-``frames``, insists on ``hello`` first, and calls ``on_<type>``; a refusal
-(:class:`ProtocolError`, :class:`ChatError`) is sent back as an ``error`` event and the
-socket stays open. Subclasses: :mod:`visitor_socket`, :mod:`operator_socket`.
+``frames``, insists on ``hello`` first, and calls ``on_<type>``; a refusal (a
+:class:`ProtocolError`, such as :class:`ChatError`) is sent back as an ``error`` event and
+the socket stays open. Subclasses: :mod:`visitor_socket`, :mod:`operator_socket`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from simple_websocket import ConnectionClosed
 from . import protocol
 from .broker import Callback, Subscription
 from .chat import Chat
-from .conversations import ChatError
 from .outbox import Outbox
 from .protocol import ProtocolError
 
@@ -122,7 +121,7 @@ class ChatSocket:
                 raise ProtocolError("hello_first", "send hello first")
             else:
                 getattr(self, "on_" + frame.type)(frame)
-        except (ProtocolError, ChatError) as exc:
+        except ProtocolError as exc:  # ChatError included
             event = exc.event()
             if frame is not None:
                 event["ref"] = frame.get("client_id") or frame.type

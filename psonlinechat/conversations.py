@@ -27,27 +27,18 @@ import sqlalchemy as sa
 
 from . import protocol
 from .broker import conversation_channel, shop_channel
-from .errors import PsOnlineChatError
 from .identity import Visitor
 from .operators import ONLINE, ChatContext, Operators
+from .protocol import ProtocolError
 from .repositories import conversations as repo
 from .repositories.conversations import ARCHIVED, FINISHED, ONGOING, Conversation, Event
 
 
-class ChatError(PsOnlineChatError):
+class ChatError(ProtocolError):
     """A chat action the rules refuse; ``code`` is what the client sees.
 
     :param code: ``not_found``, ``unavailable``, ``not_ongoing``, ``archived``.
     """
-
-    def __init__(self, code: str, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.extra = extra
-
-    def event(self) -> dict[str, Any]:
-        return protocol.error(self.code, self.message, **self.extra)
 
 
 class ConversationArchived(ChatError):
@@ -269,27 +260,21 @@ class Conversations:
 
         :raises ChatError: ``not_found``; ``archived``.
         """
-        t = self.ctx.tables
-        now = self.ctx.clock()
-
-        def work(conn: sa.Connection) -> Event | None:
-            conversation = self._locked(conn, id_conversation, id_shop)
-            if conversation.status == ARCHIVED:
-                raise ChatError("archived", "the conversation is archived")
-            if conversation.status == FINISHED:
-                return None
-            event = self._append(conn, id_conversation, "ended", by, id_employee=id_employee)
-            repo.set_status(conn, t, id_conversation, FINISHED, now=now, ended_by=by,
-                            id_employee_ended=id_employee)
-            return event
-
-        event = self._run(work)
-        if event is not None:
-            self._publish_status_change(event, id_shop)
-        return event
+        return self._change_status(id_conversation, id_shop, FINISHED, "ended", by,
+                                   id_employee, ended_by=by, id_employee_ended=id_employee)
 
     def reopen(self, id_conversation: int, id_shop: int, *, id_employee: int) -> Event | None:
         """An operator reopens a finished conversation; ``None`` if it was ongoing.
+
+        :raises ChatError: ``not_found``; ``archived``.
+        """
+        return self._change_status(id_conversation, id_shop, ONGOING, "reopened", "operator",
+                                   id_employee)
+
+    def _change_status(self, id_conversation: int, id_shop: int, status: str, kind: str,
+                       author: str, id_employee: int | None, **columns: Any) -> Event | None:
+        """Log ``kind`` and move the conversation to ``status`` in one transaction, then
+        publish; ``None`` (nothing written) when it already is in ``status``.
 
         :raises ChatError: ``not_found``; ``archived``.
         """
@@ -300,11 +285,10 @@ class Conversations:
             conversation = self._locked(conn, id_conversation, id_shop)
             if conversation.status == ARCHIVED:
                 raise ChatError("archived", "the conversation is archived")
-            if conversation.status == ONGOING:
+            if conversation.status == status:
                 return None
-            event = self._append(conn, id_conversation, "reopened", "operator",
-                                 id_employee=id_employee)
-            repo.set_status(conn, t, id_conversation, ONGOING, now=now)
+            event = self._append(conn, id_conversation, kind, author, id_employee=id_employee)
+            repo.set_status(conn, t, id_conversation, status, now=now, **columns)
             return event
 
         event = self._run(work)

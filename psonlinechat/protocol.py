@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any
 
+from .errors import PsOnlineChatError
 from .repositories.conversations import Event
 
 #: The fields of each client frame: name → (kind, required). Kinds: "str", "int", "bool",
@@ -50,8 +51,10 @@ _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-class ProtocolError(Exception):
+class ProtocolError(PsOnlineChatError):
     """A frame the server cannot act on; ``code`` is what the client sees.
+
+    The base of every refusal a socket answers with an ``error`` event and survives.
 
     :param code: a stable machine-readable code (see docs/protocol.md).
     :param message: a sentence for people.
