@@ -28,6 +28,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from .php import php_string
+
 #: The pair separator, U+00A4, two bytes (C2 A4) in UTF-8.
 SEPARATOR = "\u00a4"
 #: Browsers drop, and PrestaShop 9 refuses, cookies whose name and value exceed this.
@@ -169,14 +171,6 @@ def _version_tuple(version: str | None) -> tuple[int, ...] | None:
     return tuple(int(part) for part in parts[:4]) if parts else None
 
 
-def _text(value: Any) -> str:
-    if value is None or value is False:
-        return ""
-    if value is True:
-        return "1"
-    return str(value)
-
-
 def serialise(values: Mapping[str, Any], cookie_iv: str, algorithm: str = SHA256) -> str:
     """The plaintext PrestaShop writes for ``values`` (in order), checksum last.
 
@@ -186,7 +180,7 @@ def serialise(values: Mapping[str, Any], cookie_iv: str, algorithm: str = SHA256
     for key, value in values.items():
         if key == "checksum":
             continue
-        key, text = _text(key), _text(value)
+        key, text = php_string(key), php_string(value)
         if any(bad in part for part in (key, text) for bad in ("|", SEPARATOR)):
             raise ValueError(f"cookie key or value of {key!r} holds '|' or '¤'")
         pairs.append(f"{key}|{text}{SEPARATOR}")

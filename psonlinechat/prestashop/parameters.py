@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..errors import ConfigError
+from .php import php_string
 
 ROOT_KEY = "PSONLINECHAT_PRESTASHOP_ROOT"
 RELATIVE_PATH = "app/config/parameters.php"
@@ -247,14 +248,6 @@ class ShopParameters:
                 "cookie_iv": self.cookie_iv}
 
 
-def _text(value: Any) -> str:
-    if value is None or value is False:
-        return ""
-    if value is True:
-        return "1"
-    return str(value)
-
-
 def from_text(text: str, *, source: str = RELATIVE_PATH) -> ShopParameters:
     """Read the contents of a parameters.php file.
 
@@ -273,7 +266,7 @@ def from_text(text: str, *, source: str = RELATIVE_PATH) -> ShopParameters:
     if missing:
         raise ConfigError(ROOT_KEY, f"points to a shop whose {source} lacks {', '.join(missing)}")
     for key in ("database_prefix", "database_name"):
-        if not _text(params[key]):
+        if not php_string(params[key]):
             raise ConfigError(ROOT_KEY, f"points to a shop whose {source} has an empty {key}")
     port = params.get("database_port")
     if port not in (None, "") and not str(port).strip().isdigit():
@@ -281,9 +274,9 @@ def from_text(text: str, *, source: str = RELATIVE_PATH) -> ShopParameters:
                                     f"{port!r}, not a number")
     known = {field.name for field in dataclasses.fields(ShopParameters)}
     return ShopParameters(
-        database_host=_text(params["database_host"]),
+        database_host=php_string(params["database_host"]),
         database_port=None if port in (None, "") else str(port).strip(),
-        **{key: _text(params[key]) for key in REQUIRED if key != "database_host"},
+        **{key: php_string(params[key]) for key in REQUIRED if key != "database_host"},
         other={key: value for key, value in params.items() if key not in known},
     )
 
