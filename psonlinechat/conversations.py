@@ -3,8 +3,9 @@
 Each conversation is an ordered log of events (messages, ``ended``, ``reopened``) with
 sequence numbers 1, 2, 3… Every change is committed before it is published on the broker,
 so what a socket is told is already in the log, and a socket that missed an event reads it
-back from the log. A sender's ``client_id`` makes a resend harmless: the first event is
-returned again, flagged as a duplicate.
+back from the log; a broker failing after the commit is logged, not raised, so the sender
+still gets its answer. A sender's ``client_id`` makes a resend harmless: the first event
+is returned again, flagged as a duplicate.
 
 Rules (ONLINE_CHAT_GUIDE §3): a visitor's first message opens a conversation if an
 operator is present and a place is free (checked under a per-shop lock, so two visitors
@@ -315,9 +316,9 @@ class Conversations:
         mark, moved = self._run(work)
         if moved:
             event = {"type": "seen", "id_conversation": id_conversation, "by": by, "seq": mark}
-            self.ctx.broker.publish(shop_channel(id_shop), event)
+            self.ctx.publish(shop_channel(id_shop), event)
             if by == "operator":
-                self.ctx.broker.publish(conversation_channel(id_conversation), event)
+                self.ctx.publish(conversation_channel(id_conversation), event)
         return mark
 
     def typing(self, id_conversation: int, id_shop: int, *, author: str, on: bool) -> None:
@@ -325,10 +326,10 @@ class Conversations:
         event = {"type": "typing", "id_conversation": id_conversation, "author": author,
                  "on": on}
         if author == "customer":
-            self.ctx.broker.publish(shop_channel(id_shop), event)
+            self.ctx.publish(shop_channel(id_shop), event)
         else:
-            self.ctx.broker.publish(conversation_channel(id_conversation), event)
-            self.ctx.broker.publish(shop_channel(id_shop), event)
+            self.ctx.publish(conversation_channel(id_conversation), event)
+            self.ctx.publish(shop_channel(id_shop), event)
 
     # --- internals ------------------------------------------------------------------------
 
@@ -355,17 +356,16 @@ class Conversations:
 
     def _publish_events(self, events: list[Event], id_shop: int) -> None:
         name = self.operator_name(id_shop)
-        broker = self.ctx.broker
         for event in events:
-            broker.publish(conversation_channel(event.id_conversation),
-                           protocol.log_event(event, audience="visitor", operator_name=name))
-            broker.publish(shop_channel(id_shop),
-                           protocol.log_event(event, audience="operator", operator_name=name))
+            self.ctx.publish(conversation_channel(event.id_conversation),
+                             protocol.log_event(event, audience="visitor", operator_name=name))
+            self.ctx.publish(shop_channel(id_shop),
+                             protocol.log_event(event, audience="operator", operator_name=name))
 
     def _publish_summary(self, id_conversation: int) -> None:
         conversation = self.get(id_conversation)
         if conversation is not None:
-            self.ctx.broker.publish(shop_channel(conversation.id_shop), {
+            self.ctx.publish(shop_channel(conversation.id_shop), {
                 "type": "conversation", "conversation": summary(conversation)})
 
     def _publish_posted(self, posted: Posted) -> None:

@@ -75,6 +75,18 @@ class ChatContext:
                     raise
         raise AssertionError("unreachable")
 
+    def publish(self, channel: str, event: dict[str, Any]) -> None:
+        """Publish ``event``, whose change is already committed, on the broker.
+
+        A broker failure (Redis down) is logged, never raised: the answer to the sender
+        stands, and other sockets catch up from the log (see :class:`outbox.Outbox`).
+        """
+        try:
+            self.broker.publish(channel, event)
+        except Exception as exc:  # any broker, any failure: the commit is what counts
+            log.warning("could not publish a %s event on %s (%s: %s); sockets will catch up "
+                        "from the log", event.get("type"), channel, type(exc).__name__, exc)
+
 
 class Operators:
     """Presence and availability of the shop's operators, seen alike by every worker."""
@@ -111,8 +123,8 @@ class Operators:
         with self.ctx.engine.connect() as conn:
             state = self.availability(conn, id_shop)
             present = repo.present_ids(conn, self.ctx.tables, id_shop, self.presence())
-        self.ctx.broker.publish(visitors_channel(id_shop), {"type": "state", "state": state})
-        self.ctx.broker.publish(shop_channel(id_shop), {
+        self.ctx.publish(visitors_channel(id_shop), {"type": "state", "state": state})
+        self.ctx.publish(shop_channel(id_shop), {
             "type": "presence", "operators_online": present, "state": state})
         return state
 
@@ -155,7 +167,7 @@ class Operators:
         else:
             changed = self._go_offline(id_employee, id_shop, absent_only=False)
         if changed:
-            self.ctx.broker.publish(shop_channel(id_shop), {
+            self.ctx.publish(shop_channel(id_shop), {
                 "type": "status", "id_employee": id_employee, "online": online})
             self.publish_availability(id_shop)
         return changed
@@ -203,19 +215,18 @@ class Operators:
         with self.ctx.engine.connect() as conn:
             state = self.availability(conn, id_shop)
             operator_name = self.ctx.module_settings(conn, id_shop).operator_name
-        broker = self.ctx.broker
         for kind, payload in events:
             id_conversation = payload["id_conversation"]
             if kind == "ended":
                 event = conv_repo.Event(**payload)
                 for audience, channel in (("visitor", conversation_channel(id_conversation)),
                                           ("operator", shop_channel(id_shop))):
-                    broker.publish(channel, log_event(event, audience=audience,
-                                                      operator_name=operator_name))
+                    self.ctx.publish(channel, log_event(event, audience=audience,
+                                                        operator_name=operator_name))
             else:
-                broker.publish(conversation_channel(id_conversation), {
+                self.ctx.publish(conversation_channel(id_conversation), {
                     "type": "state", "state": state, "conversation": None})
-                broker.publish(shop_channel(id_shop), {
+                self.ctx.publish(shop_channel(id_shop), {
                     "type": "archived", "id_conversation": id_conversation})
 
     # --- the sweeper ----------------------------------------------------------------
@@ -229,7 +240,7 @@ class Operators:
         for id_employee, id_shop in candidates:
             if self._go_offline(id_employee, id_shop, absent_only=True):
                 gone.append((id_employee, id_shop))
-                self.ctx.broker.publish(shop_channel(id_shop), {
+                self.ctx.publish(shop_channel(id_shop), {
                     "type": "status", "id_employee": id_employee, "online": False})
                 self.publish_availability(id_shop)
         return gone
