@@ -21,11 +21,13 @@ The command embeds gunicorn (``BaseApplication``); it never shells out. It
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import importlib
 import logging
 import resource
+import struct
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -169,12 +171,48 @@ def validated_settings(config: Mapping[str, Any]) -> settings_module.Settings:
     return settings_module.load(config, shop_parameters=shop_parameters)
 
 
+class WholeFrameSocket:
+    """The client connection as simple-websocket sees it: every ``send`` whole and alone.
+
+    simple-websocket writes each frame with one ``socket.send`` and ignores a partial
+    write; under gevent a send to a client that reads slowly is often partial, and the
+    rest of the frame is silently dropped, corrupting the stream ("reserved bits must be
+    0" on the client). Here ``send`` is ``sendall`` under a lock, so that a frame is never
+    cut nor interleaved with another (the reader's pongs, the broker's deliveries).
+    """
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+        self._send_lock = threading.Lock()
+        #: Set by the first send, the handshake's ``101``: from then on only frames go out.
+        self.upgraded = False
+
+    def send(self, data: bytes, *flags: int) -> int:
+        with self._send_lock:
+            self._sock.sendall(data, *flags)
+            self.upgraded = True
+        return len(data)
+
+    def close_frame(self, code: int, reason: str) -> None:
+        """Send a WebSocket close frame (server frames are unmasked), ignoring a dead peer."""
+        payload = struct.pack("!H", code) + reason.encode()[:120]
+        with contextlib.suppress(OSError):
+            self.send(bytes([0x88, len(payload)]) + payload)
+
+    def sendall(self, data: bytes, *flags: int) -> None:
+        self.send(data, *flags)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
 class SocketLimit:
     """WSGI middleware: at most ``limit`` WebSockets at once in this worker.
 
     A WebSocket handshake beyond the limit is answered ``503 Service Unavailable`` with
     ``Retry-After`` before any upgrade, so the client learns at once that it must try
-    again (or another server) instead of waiting on a connection nobody serves.
+    again (or another server) instead of waiting on a connection nobody serves. An
+    admitted one gets its connection wrapped in :class:`WholeFrameSocket`.
 
     :param app: the WSGI app.
     :param limit: the most WebSockets this worker holds.
@@ -203,9 +241,24 @@ class SocketLimit:
                 ("Connection", "close"),
             ])
             return [body]
+        if "gunicorn.socket" in environ:
+            sock = environ["gunicorn.socket"] = WholeFrameSocket(environ["gunicorn.socket"])
+
+            def start_response_unless_upgraded(status: str, headers: list, exc_info=None):
+                # A handler that failed after the upgrade gets an error page from Flask;
+                # written on the socket it would corrupt the frame stream. Close the
+                # WebSocket as an error instead, and let gunicorn drop the connection.
+                if sock.upgraded:
+                    sock.close_frame(1011, "internal error")
+                    raise StopIteration(f"WebSocket handler failed ({status})")
+                return start_response(status, headers, exc_info)
+
+            respond = start_response_unless_upgraded
+        else:
+            respond = start_response
         try:
             # flask-sock serves the whole socket inside this call.
-            return self.app(environ, start_response)
+            return self.app(environ, respond)
         finally:
             with self._lock:
                 self.open -= 1

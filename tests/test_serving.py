@@ -338,3 +338,35 @@ def test_the_socket_beyond_the_cap_is_refused_at_once(chat_shop, worker_class, o
         for ws in held:
             ws.close()
         server.close()
+
+
+def test_frames_reach_a_slow_reader_whole(chat_shop):
+    """A socket that reads slowly makes the server's sends partial under gevent; no frame
+    may be cut (simple-websocket alone drops the rest of a partial send)."""
+    server = ServeProcess(["--worker-class", "gevent"], chat_shop.env(PSONLINECHAT_RATE_LIMIT="1000"))
+    small = socket.socket()
+    small.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    try:
+        server.start().wait_listening()
+        small.connect(("127.0.0.1", server.port))
+        operator = ws_connect(f"{server.ws}/psonlinechat/ws/operator", sock=small,
+                              origin=f"http://127.0.0.1:{server.port}",
+                              additional_headers={"Cookie": chat_shop.cookie}, proxy=None,
+                              compression=None, max_queue=1, open_timeout=10, close_timeout=2)
+        with operator:
+            operator.send(json.dumps({"type": "hello"}))
+            next_event(operator, "recap")
+            operator.send(json.dumps({"type": "status", "online": True}))
+            next_event(operator, "status")
+            visitor, _ = visitor_hello(server)
+            bodies = [f"{n:04d} " + "x" * 1900 for n in range(150)]
+            with visitor:
+                for number, body in enumerate(bodies):  # the operator reads none of these yet
+                    visitor.send(json.dumps({"type": "message", "client_id": f"m{number}",
+                                             "body": body}))
+                    next_event(visitor, "ack")
+            received = [next_event(operator, "message")["body"] for _ in bodies]
+    finally:
+        small.close()
+        server.close()
+    assert received == bodies
