@@ -147,3 +147,18 @@ def test_unusable_cookie_key_fails_at_start(key):
     with pytest.raises(ConfigError) as caught:
         OnlineChat(make_app(**config))
     assert caught.value.key == "PSONLINECHAT_NEW_COOKIE_KEY"
+
+
+@pytest.mark.parametrize(("url", "tls_off"), [
+    ("mysql://u@127.0.0.1/shop", True),
+    ("mysql://u@localhost/shop?unix_socket=/run/mysqld/mysqld.sock", True),
+    ("mysql://u@[::1]/shop", True),
+    ("mysql://u@db.example.com/shop", False),
+    ("mysql://u@127.0.0.1/shop?ssl_ca=/etc/ca.pem", False),
+])
+def test_tls_is_skipped_only_where_it_protects_nothing(url, tls_off):
+    from psonlinechat import db
+
+    args = db.connect_args(db.normalise_url(url))
+    assert args.get("ssl_disabled", False) is tls_off
+    assert args["connect_timeout"] == 5
