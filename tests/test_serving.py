@@ -127,13 +127,16 @@ def shop_env(db, **extra: str) -> dict[str, str]:
 
 # --- refusing to start ---------------------------------------------------------------------------
 
-def test_more_than_one_worker_without_redis_refuses_to_start(installed):
-    server = ServeProcess(["--workers", "2"], shop_env(installed))
+def exit_of(server: ServeProcess) -> tuple[int, str]:
+    """Run ``server`` until it exits by itself: its exit code and everything it printed."""
     try:
-        code = server.run_to_exit()
-        output = server.output()
+        return server.run_to_exit(), server.output()
     finally:
         server.close()
+
+
+def test_more_than_one_worker_without_redis_refuses_to_start(installed):
+    code, output = exit_of(ServeProcess(["--workers", "2"], shop_env(installed)))
     assert code != 0
     assert "--workers 2 needs PSONLINECHAT_REDIS_URL" in output
     assert "messages between workers are lost" in output
@@ -141,12 +144,7 @@ def test_more_than_one_worker_without_redis_refuses_to_start(installed):
 
 
 def test_a_missing_database_is_named_before_anything_starts():
-    server = ServeProcess([], {})
-    try:
-        code = server.run_to_exit()
-        output = server.output()
-    finally:
-        server.close()
+    code, output = exit_of(ServeProcess([], {}))
     assert code != 0
     assert "PSONLINECHAT_DATABASE_URL is required" in output
     assert "Listening at" not in output
@@ -154,12 +152,7 @@ def test_a_missing_database_is_named_before_anything_starts():
 
 @pytest.mark.parametrize("option", ["--workers", "--worker-connections", "--threads"])
 def test_counts_below_one_are_refused(installed, option):
-    server = ServeProcess([option, "0"], shop_env(installed))
-    try:
-        code = server.run_to_exit()
-        output = server.output()
-    finally:
-        server.close()
+    code, output = exit_of(ServeProcess([option, "0"], shop_env(installed)))
     assert code != 0
     assert f"{option} must be at least 1, not 0" in output
 
@@ -168,13 +161,8 @@ def test_an_open_files_limit_below_the_socket_cap_refuses_to_start(installed):
     def low_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
 
-    server = ServeProcess(["--worker-connections", "2000"], shop_env(installed),
-                          preexec_fn=low_limit)
-    try:
-        code = server.run_to_exit()
-        output = server.output()
-    finally:
-        server.close()
+    code, output = exit_of(ServeProcess(["--worker-connections", "2000"], shop_env(installed),
+                                   preexec_fn=low_limit))
     assert code != 0
     assert "open files but the hard limit is 256" in output
     assert "lower --worker-connections" in output
