@@ -12,19 +12,21 @@ import sqlalchemy as sa
 
 from ..tables import Tables
 
-#: (name in ``operating_system``, user-agent substring), first match wins.
+#: (name in ``operating_system``, user-agent substring), first match wins (Guest::getOs).
 OPERATING_SYSTEMS = (
-    ("Windows 10", "Windows NT 10"), ("Windows 8.1", "NT 6.3"), ("Windows 8", "NT 6.2"),
-    ("Windows 7", "NT 6.1"), ("Windows Vista", "NT 6.0"), ("Windows XP", "NT 5"),
+    ("Windows 10", "Windows NT 10"), ("Windows 8.1", "Windows NT 6.3"),
+    ("Windows 8", "Windows NT 6.2"), ("Windows 7", "Windows NT 6.1"),
+    ("Windows Vista", "Windows NT 6.0"), ("Windows XP", "Windows NT 5"),
     ("MacOsX", "Mac OS X"), ("Android", "Android"), ("Linux", "X11"),
 )
-#: (name in ``web_browser``, user-agent substring), first match wins.
+#: (name in ``web_browser``, user-agent substring), first match wins (Guest::getBrowser).
 WEB_BROWSERS = (
     ("Chrome", "Chrome/"), ("Safari", "Safari"), ("Safari iPad", "iPad"),
     ("Firefox", "Firefox/"), ("Opera", "Opera"), ("IE 11", "Trident"), ("IE 10", "MSIE 10"),
     ("IE 9", "MSIE 9"), ("IE 8", "MSIE 8"), ("IE 7", "MSIE 7"), ("IE 6", "MSIE 6"),
 )
-_LANGUAGE_RE = re.compile(r"([a-z]{2,8}(?:-[a-z]{2,8})?)\s*(?:;\s*q\s*=\s*(1|0\.[0-9]+))?", re.I)
+# Guest::getLanguage's pattern, case-sensitive as in PHP: ``fr-FR`` yields ``fr``.
+_LANGUAGE_RE = re.compile(r"([a-z]{2}(?:-[a-z]{2})?)\s*(?:;\s*q\s*=\s*(1|0\.[0-9]+))?")
 
 
 def first_match(user_agent: str | None, table: tuple[tuple[str, str], ...]) -> str | None:
@@ -35,17 +37,21 @@ def first_match(user_agent: str | None, table: tuple[tuple[str, str], ...]) -> s
     return None
 
 
-def accept_language_tag(header: str | None) -> str | None:
-    """The highest-q language tag of an Accept-Language header, lower-case, at most 8 characters.
+def accept_language_tag(header: str | None) -> str:
+    """The language Guest::getLanguage takes from an Accept-Language header.
 
-    Among equal weights the first listed wins; ``None`` when the header names no language.
+    Every lower-case ``xx`` or ``xx-yy`` tag with its weight (1 when none); a tag listed
+    again keeps its first place and takes its last weight; the first tag of the highest
+    weight wins (PHP's arsort is stable). ``""`` when the header has no such tag, as in
+    PrestaShop.
     """
-    best: tuple[float, str] | None = None
+    weights: dict[str, float] = {}
     for tag, weight in _LANGUAGE_RE.findall(header or ""):
-        q = float(weight) if weight else 1.0
-        if best is None or q > best[0]:
-            best = (q, tag.lower())
-    return best[1][:8] if best else None
+        weights[tag] = float(weight) if weight else 1.0
+    if not weights:
+        return ""
+    best = max(weights.values())
+    return next(tag for tag, weight in weights.items() if weight == best)
 
 
 def _lookup(conn: sa.Connection, table: sa.Table, name: str | None) -> int | None:
@@ -66,21 +72,25 @@ def guest_of_customer(conn: sa.Connection, t: Tables, id_customer: int) -> int |
 
 def create_guest(conn: sa.Connection, tables: Tables, *, id_customer: int | None,
                  user_agent: str | None, accept_language: str | None) -> int:
-    """The guest id for a new conversation: the customer's existing guest row when
-    ``id_customer`` is given and has one, else a new row (linked to ``id_customer``).
+    """The guest id for a new conversation, as Guest::setNewGuest gives it.
+
+    With an ``id_customer`` that already has a guest row, that row is reused and its
+    operating system, browser and language are refreshed from this request; otherwise a
+    new row is inserted (linked to ``id_customer`` when given, as statsdata's login hook
+    links it).
     """
-    if id_customer:
-        existing = guest_of_customer(conn, tables, id_customer)
-        if existing is not None:
-            return existing
     row = {
         "id_operating_system": _lookup(conn, tables.operating_system,
                                        first_match(user_agent, OPERATING_SYSTEMS)),
         "id_web_browser": _lookup(conn, tables.web_browser, first_match(user_agent, WEB_BROWSERS)),
-        "id_customer": id_customer or None,
         "accept_language": accept_language_tag(accept_language),
-        "mobile_theme": False,
     }
+    existing = guest_of_customer(conn, tables, id_customer) if id_customer else None
+    if existing is not None:
+        conn.execute(sa.update(tables.guest).where(tables.guest.c.id_guest == existing)
+                     .values(row))
+        return existing
+    row.update(id_customer=id_customer or None, mobile_theme=False)
     return int(conn.execute(sa.insert(tables.guest).values(row)).inserted_primary_key[0])
 
 
