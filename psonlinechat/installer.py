@@ -127,11 +127,9 @@ def install(engine: sa.Engine, t: Tables, *, upgrades: Sequence[Upgrade] | None 
         report.created_tables = [table.name for table in t.own_tables if table.name not in existing]
         if recorded is None:
             module.set_schema_version(conn, t, SCHEMA_VERSION)
-        if module.get(conn, t, module.SETTINGS_REVISION) is None:
-            module.put(conn, t, module.SETTINGS_REVISION, "0")
         report.written_keys = _write_defaults(conn, t)
-        if report.written_keys:
-            module.bump_settings_revision(conn, t)
+        if report.written_keys or module.settings_revision(conn, t) is None:
+            module.new_settings_revision(conn, t)
         conn.commit()
     if recorded is not None:
         report.upgraded_to = upgrade(engine, t, upgrades=upgrades, target=target).upgraded_to

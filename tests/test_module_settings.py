@@ -6,6 +6,7 @@ import dataclasses
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -71,7 +72,11 @@ def test_save_a_whole_settings_object(installed):
     with db.engine.connect() as conn:
         current = store.get(conn, db.tables, db.ids["shop"])
         changed = dataclasses.replace(current, operator_name="Max", customer_color="#000000")
+        # the read above began a transaction: the save joins it, and the caller commits
         assert store.save(conn, db.tables, db.ids["shop"], changed) == changed
+        conn.commit()
+    with db.engine.connect() as conn:
+        assert ms.SettingsStore().get(conn, db.tables, db.ids["shop"]) == changed
 
 
 @pytest.mark.parametrize("changes, field", [
@@ -222,3 +227,58 @@ def test_state_and_edge_read_once_per_request(installed):
         state.engine.dispose()
     assert calls == [db.ids["shop"], db.ids["shop"]]
     assert first.notify_email == shopdb.SHOP_EMAIL
+
+
+def test_a_rolled_back_save_cannot_shadow_a_later_one(installed):
+    db, shop = installed, installed.ids["shop"]
+    store = ms.SettingsStore()
+    with db.engine.connect() as conn:
+        with conn.begin() as transaction:
+            store.save(conn, db.tables, shop, {"max_chats": 42})
+            assert store.get(conn, db.tables, shop).max_chats == 42  # cached, uncommitted
+            transaction.rollback()
+    with db.engine.connect() as conn:  # another worker's save, the next one to commit
+        ms.SettingsStore().save(conn, db.tables, shop, {"operator_name": "Other worker"})
+    with db.engine.connect() as conn:
+        seen = store.get(conn, db.tables, shop)
+    assert (seen.max_chats, seen.operator_name) == (10, "Other worker")
+
+
+def test_a_reinstall_cannot_bring_back_the_settings_of_the_old_install(installed):
+    db, shop = installed, installed.ids["shop"]
+    store, theirs = ms.SettingsStore(), ms.SettingsStore()
+    with db.engine.connect() as conn:
+        theirs.save(conn, db.tables, shop, {"max_chats": 7})
+    with db.engine.connect() as conn:
+        assert store.get(conn, db.tables, shop).max_chats == 7
+    installer.uninstall(db.engine, db.tables)
+    installer.install(db.engine, db.tables)
+    with db.engine.connect() as conn:
+        theirs.save(conn, db.tables, shop, {"operator_name": "After reinstall"})
+    with db.engine.connect() as conn:
+        seen = store.get(conn, db.tables, shop)
+    assert (seen.max_chats, seen.operator_name) == (10, "After reinstall")
+
+
+def test_concurrent_saves_queue_so_cross_field_rules_hold(installed):
+    db, shop = installed, installed.ids["shop"]
+    store = ms.SettingsStore()
+    with db.engine.connect() as first, db.engine.connect() as second:
+        first.begin()
+        store.save(first, db.tables, shop, {"offline_mode": False, "notify_email": ""})
+        outcome: list[BaseException | ms.ModuleSettings] = []
+
+        def save_second() -> None:
+            try:
+                outcome.append(ms.SettingsStore().save(second, db.tables, shop,
+                                                       {"offline_mode": True}))
+            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+                outcome.append(exc)
+
+        worker = threading.Thread(target=save_second)
+        worker.start()
+        worker.join(0.5)  # gives it time to reach the first save's lock, if it has to wait
+        first.commit()
+        worker.join(30)
+    [result] = outcome
+    assert isinstance(result, SettingsError) and "notify_email" in result.errors

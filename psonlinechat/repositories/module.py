@@ -1,12 +1,16 @@
 """The module's own ``{prefix}psonlinechat_meta`` table: schema version and settings revision.
 
 ``schema_version`` is the version of the module's own tables (see :mod:`psonlinechat.upgrades`);
-``settings_revision`` grows by one with every save of the merchant's settings, in the same
-transaction, so every process can tell with one cheap query whether its cached settings are
-still current.
+``settings_revision`` is a random token that every save of the merchant's settings (and
+every install that writes settings) replaces, in the same transaction, so every process can
+tell with one cheap query whether its cached settings are still current. A token is never
+reused: neither a rolled-back save nor an uninstall followed by an install can bring back a
+revision some process has cached with other settings.
 """
 
 from __future__ import annotations
+
+import secrets
 
 import sqlalchemy as sa
 
@@ -50,27 +54,25 @@ def set_schema_version(conn: sa.Connection, t: Tables, version: int) -> None:
     put(conn, t, SCHEMA_VERSION, str(int(version)))
 
 
-def settings_revision(conn: sa.Connection, t: Tables) -> int:
-    """The settings revision (0 before the first save): the one query of a cache check.
+def settings_revision(conn: sa.Connection, t: Tables) -> str | None:
+    """The settings revision (``None`` before any): the one query of a cache check.
 
     :raises sqlalchemy.exc.DBAPIError: the meta table does not exist (module not installed).
     """
-    value = get(conn, t, SETTINGS_REVISION)
-    return 0 if value is None else int(value)
+    return get(conn, t, SETTINGS_REVISION)
 
 
-def bump_settings_revision(conn: sa.Connection, t: Tables) -> int:
-    """Add one to the settings revision and return the new value.
+def new_settings_revision(conn: sa.Connection, t: Tables) -> str:
+    """Replace the settings revision with a new random token and return it.
 
-    The UPDATE locks the row until the caller's transaction ends, so concurrent saves
-    are counted one after the other.
+    The UPDATE locks the row until the caller's transaction ends, so concurrent saves run
+    one after the other.
+
+    :raises sqlalchemy.exc.DBAPIError: the meta table does not exist (module not installed).
     """
-    value = t.meta.c.value
-    done = conn.execute(sa.update(t.meta).where(t.meta.c.name == SETTINGS_REVISION).values(
-        value=sa.cast(sa.cast(value, sa.Integer) + 1, sa.String))).rowcount
-    if not done:
-        conn.execute(sa.insert(t.meta).values(name=SETTINGS_REVISION, value="1"))
-    return settings_revision(conn, t)
+    token = secrets.token_hex(16)
+    put(conn, t, SETTINGS_REVISION, token)
+    return token
 
 
 def languages(conn: sa.Connection, t: Tables) -> list[tuple[int, str]]:
