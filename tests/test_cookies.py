@@ -219,10 +219,21 @@ def test_cookie_domain_follows_get_domain(host, shared, domain):
     assert cookies.cookie_domain(host, shared) == domain
 
 
-def test_request_host_prefers_a_non_empty_forwarded_host():
-    assert cookies.request_host({"Host": "a.test", "X-Forwarded-Host": "b.test"}) == "b.test"
-    assert cookies.request_host({"Host": "a.test", "X-Forwarded-Host": ""}) == "a.test"
-    assert cookies.request_host({"Host": "a.test:81"}) == "a.test:81"
+@pytest.mark.parametrize("version", ["9.1.0", "1.7.8.10", "8.2.1", None])
+def test_request_host_prefers_the_forwarded_host(version):
+    assert cookies.request_host({"Host": "a.test", "X-Forwarded-Host": "b.test"},
+                                version) == "b.test"
+    assert cookies.request_host({"Host": "a.test", "X-Forwarded-Host": "b.test, c.test"},
+                                version) == "b.test"
+    assert cookies.request_host({"Host": "a.test:81"}, version) == "a.test:81"
+
+
+@pytest.mark.parametrize(("version", "host"), [
+    ("9.1.0", "a.test"), ("9.0.0", "a.test"), (None, "a.test"),  # 9.x: only a non-empty one
+    ("1.7.8.10", ""), ("8.2.1", ""),                             # 1.7.8: any one that is sent
+])
+def test_an_empty_forwarded_host_counts_before_9(version, host):
+    assert cookies.request_host({"Host": "a.test", "X-Forwarded-Host": ""}, version) == host
 
 
 def test_front_cookie_names_by_sharing():

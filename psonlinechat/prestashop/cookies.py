@@ -251,12 +251,24 @@ def split_host(host: str) -> str:
     return host.split(":", 1)[0]
 
 
-def request_host(headers: Mapping[str, str]) -> str:
-    """The host PrestaShop sees: ``X-Forwarded-Host`` when present and non-empty, else ``Host``."""
-    forwarded = (headers.get("X-Forwarded-Host") or "").strip()
-    if forwarded:
+def request_host(headers: Mapping[str, str], version: str | None = None) -> str:
+    """The host PrestaShop's Tools::getHttpHost sees: ``X-Forwarded-Host``, else ``Host``.
+
+    PrestaShop 9 takes ``X-Forwarded-Host`` only when it is non-empty; 1.7.8 whenever it is
+    sent, so an empty one gives an empty host there (8.x is read as 1.7.8). An unknown
+    ``version`` reads as 9. Of a comma-separated list only the first entry is kept
+    (PrestaShop would use the whole list, which no browser accepts as a cookie domain).
+    """
+    forwarded = headers.get("X-Forwarded-Host")
+    if forwarded is not None and (forwarded.strip() or not is_version_9(version)):
         return forwarded.split(",")[0].strip()
     return (headers.get("Host") or "").strip()
+
+
+def is_version_9(version: str | None) -> bool:
+    """Whether ``version`` is PrestaShop 9 or later (an unknown version counts as 9)."""
+    numbers = _version_tuple(version)
+    return numbers is None or numbers >= (9,)
 
 
 def cookie_domain(host: str, shared_urls: Iterable[str] = ()) -> str | None:
