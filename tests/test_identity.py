@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from flask import Flask, jsonify, request
 
 import shopdb
-from psonlinechat import OnlineChat, get_state, identity, testing
+from psonlinechat import OnlineChat, ShopError, get_state, identity, shop_context, testing
 from psonlinechat.prestashop import cookies
-from psonlinechat.repositories import customers, employees, seed, shops
+from psonlinechat.repositories import customers, employees, seed
+from psonlinechat.repositories.shops import Shop, ShopUrl
 
 HOST = shopdb.SHOP_DOMAIN  # 127.0.0.1: no cookie domain, as PrestaShop computes it
 _emails = itertools.count()
@@ -243,7 +244,7 @@ def test_customer_of_another_shop_is_not_signed_in(shop_db, keys):
 
 # --- shop resolution ---------------------------------------------------------------------
 
-def test_shop_resolution_prefers_the_longest_uri_then_the_port():
+def test_shop_resolution_prefers_the_longest_uri_then_the_port(keys):
     db = shopdb.create("ps_")
     try:
         t = db.tables
@@ -251,16 +252,85 @@ def test_shop_resolution_prefers_the_longest_uri_then_the_port():
             second = seed.add_shop(conn, t, db.ids["shop_group"], "Second", domain=HOST,
                                    physical_uri="/second/")
             ported = seed.add_shop(conn, t, db.ids["shop_group"], "Ported",
-                                   domain="shop.test:8080")
-            assert shops.find_shop_id(conn, t, HOST, "/second/chat") == second
-            assert shops.find_shop_id(conn, t, HOST, "/SECOND/chat") == second
-            assert shops.find_shop_id(conn, t, HOST, "/other") == db.ids["shop"]
-            assert shops.find_shop_id(conn, t, HOST + ":5000", "/x") == db.ids["shop"]
-            assert shops.find_shop_id(conn, t, "shop.test:8080", "/") == ported
-            assert shops.find_shop_id(conn, t, "nowhere.test", "/") is None
-            assert shops.shop_hosts(conn, t) == {HOST, "shop.test:8080"}
+                                   domain="Shop.test:8080")
+        state = get_state(make_app(db, keys))
+        snapshot = shop_context.directory(state).snapshot(state)
+        state.engine.dispose()
+        assert snapshot.find_shop_id(HOST, "/second/chat") == second
+        assert snapshot.find_shop_id(HOST, "/SECOND/chat") == second
+        assert snapshot.find_shop_id(HOST, "/other") == db.ids["shop"]
+        assert snapshot.find_shop_id(HOST + ":5000", "/x") == db.ids["shop"]
+        assert snapshot.find_shop_id("shop.TEST:8080", "/") == ported  # hosts ignore case
+        assert snapshot.find_shop_id("nowhere.test", "/") is None
+        assert snapshot.resolve("nowhere.test", "/").id_shop == db.ids["shop"]  # PS_SHOP_DEFAULT
+        assert snapshot.languages[db.ids["shop"]] == {db.ids["en"], db.ids["fr"]}
+        assert second not in snapshot.languages
     finally:
         db.drop()
+
+
+def test_snapshot_is_read_again_once_stale(shop_db, keys, employee):
+    """A merchant's change (here PS_COOKIE_CHECKIP) counts once the snapshot is older than
+    SNAPSHOT_SECONDS, not before; a revoked session counts at once."""
+    app = make_app(shop_db, keys)
+    now = [1000.0]
+    get_state(app).services["shop_directory"] = shop_context.ShopDirectory(clock=lambda: now[0])
+    elsewhere = admin_cookie(shop_db, keys, employee, remote_addr="10.9.8.7")
+    assert ask(app, elsewhere)["employee"] is None
+    set_config(shop_db, "PS_COOKIE_CHECKIP", "0")
+    try:
+        now[0] += shop_context.SNAPSHOT_SECONDS - 0.5
+        assert ask(app, elsewhere)["employee"] is None
+        now[0] += 0.5
+        assert ask(app, elsewhere)["employee"]["id_employee"] == employee
+        with shop_db.engine.begin() as conn:
+            employees.delete_session(conn, shop_db.tables,
+                                     int(cookies.decode(elsewhere[1], keys)["session_id"]))
+        assert ask(app, elsewhere)["employee"] is None
+    finally:
+        set_config(shop_db, "PS_COOKIE_CHECKIP", "1")
+
+
+def test_an_unreachable_database_is_a_shop_error(shop_db, keys):
+    app = make_app(shop_db, keys)
+    state = get_state(app)
+    assert state.tables  # detected while the database answered
+    working = state.engine
+    state.engine = sa.create_engine("mysql+pymysql://root@127.0.0.1:1/none?connect_timeout=2")
+    try:
+        with app.test_request_context("/", base_url=f"http://{HOST}"):
+            with pytest.raises(ShopError, match="cannot reach"):
+                identity.identify_visitor(state, request)
+            with pytest.raises(ShopError, match="cannot reach"):
+                identity.identify_employee(state, request)
+    finally:
+        state.engine.dispose()
+        state.engine = working
+
+
+def snapshot_of(*urls: ShopUrl, shops: tuple[Shop, ...]) -> shop_context.Snapshot:
+    return shop_context.Snapshot({shop.id_shop: shop for shop in shops}, list(urls), {}, {}, 0.0)
+
+
+def test_shared_urls_follow_config_inc():
+    alone = Shop(1, 1, share_customer=False, share_order=False)
+    same = snapshot_of(ShopUrl(1, "www.a.test", "www.a.test", "/", True, True), shops=(alone,))
+    assert same.shared_urls(alone) == ()
+    split = snapshot_of(ShopUrl(1, "www.a.test", "secure.a.test", "/", True, True),
+                        ShopUrl(1, "old.a.test", "old.a.test", "/", False, True), shops=(alone,))
+    assert split.shared_urls(alone) == ("secure.a.test", "www.a.test")
+    assert split.hosts(alone, "chat.a.test") == (
+        "chat.a.test", "secure.a.test", "www.a.test", "old.a.test")
+    # Shop::getUrlsSharedCart: the domain (not domain_ssl) of every main, active URL.
+    one, two = Shop(1, 5, False, True), Shop(2, 5, False, True)
+    other = Shop(3, 6, False, True)
+    group = snapshot_of(ShopUrl(1, "www.a.test", "ssl.a.test", "/", True, True),
+                        ShopUrl(1, "alias.a.test", "alias.a.test", "/", False, True),
+                        ShopUrl(2, "www.b.test", "www.b.test", "/", True, True),
+                        ShopUrl(2, "off.b.test", "off.b.test", "/x/", True, False),
+                        ShopUrl(3, "www.c.test", "www.c.test", "/", True, True),
+                        shops=(one, two, other))
+    assert group.shared_urls(two) == ("www.a.test", "www.b.test")
 
 
 # --- employees -------------------------------------------------------------------------------
@@ -319,31 +389,41 @@ def test_check_ip_binds_the_session_to_the_login_address(app, shop_db, keys, emp
     assert public["employee"] is None
 
 
+def set_config(db, name, value):
+    t = db.tables
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(t.configuration).where(t.configuration.c.name == name)
+                     .values(value=value))
+
+
 def test_check_ip_off_or_no_remote_addr_accepts_any_address(shop_db, keys, employee):
-    app = make_app(shop_db, keys)
     no_addr = admin_cookie(shop_db, keys, employee, remote_addr=None)
-    assert ask(app, no_addr)["employee"]["id_employee"] == employee
+    assert ask(make_app(shop_db, keys), no_addr)["employee"]["id_employee"] == employee
     elsewhere = admin_cookie(shop_db, keys, employee, remote_addr="10.9.8.7")
-    t = shop_db.tables
-    with shop_db.engine.begin() as conn:
-        conn.execute(sa.update(t.configuration).where(t.configuration.c.name == "PS_COOKIE_CHECKIP")
-                     .values(value="0"))
+    set_config(shop_db, "PS_COOKIE_CHECKIP", "0")
     try:
-        assert ask(app, elsewhere)["employee"]["id_employee"] == employee
+        assert ask(make_app(shop_db, keys), elsewhere)["employee"]["id_employee"] == employee
     finally:
-        with shop_db.engine.begin() as conn:
-            conn.execute(sa.update(t.configuration)
-                         .where(t.configuration.c.name == "PS_COOKIE_CHECKIP").values(value="1"))
+        set_config(shop_db, "PS_COOKIE_CHECKIP", "1")
 
 
-def test_last_activity_older_than_an_hour_signs_out(app, shop_db, keys, employee):
-    cookie = admin_cookie(shop_db, keys, employee, last_activity=1_000_000)
+@pytest.mark.parametrize("version", ["8.2.1", "1.7.8.10"])
+def test_last_activity_older_than_an_hour_signs_out(shop_db, keys, employee, version):
+    app = make_app(shop_db, keys, version=version)
+    cookie = admin_cookie(shop_db, keys, employee, last_activity=1_000_000, version=version)
     state = get_state(app)
     state.services["clock"] = lambda: 1_000_000 + 3600
+    assert ask(app, cookie)["employee"]["id_employee"] == employee
+    state.services["clock"] = lambda: 1_000_000 + 3601
+    assert ask(app, cookie)["employee"] is None
+
+
+def test_last_activity_is_ignored_from_prestashop_9(app, shop_db, keys, employee):
+    cookie = admin_cookie(shop_db, keys, employee, last_activity=1_000_000)
+    state = get_state(app)
+    state.services["clock"] = lambda: 1_000_000 + 86_400
     try:
         assert ask(app, cookie)["employee"]["id_employee"] == employee
-        state.services["clock"] = lambda: 1_000_000 + 3601
-        assert ask(app, cookie)["employee"] is None
     finally:
         del state.services["clock"]
 

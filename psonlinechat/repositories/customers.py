@@ -21,6 +21,17 @@ def get_customer(conn: sa.Connection, t: Tables, id_customer: int) -> sa.Row[Any
     ).first()
 
 
+def get_signed_in(conn: sa.Connection, t: Tables, id_customer: int,
+                  id_session: int) -> sa.Row[Any] | None:
+    """The customer row (as :func:`get_customer`) with ``session_owner`` and ``session_token``
+    of ``customer_session`` row ``id_session``, in one query; ``None`` without customer."""
+    c = t.customer.c
+    return sessions.with_session(
+        conn, t, "customer", [c.id_customer, c.id_shop, c.id_shop_group, c.firstname,
+                              c.lastname, c.email, c.passwd, c.active, c.is_guest, c.deleted,
+                              c.id_lang], id_customer, id_session)
+
+
 def get_session(conn: sa.Connection, t: Tables, id_session: int) -> sa.Row[Any] | None:
     """The ``customer_session`` row ``id_session`` (id_customer, token), or ``None``."""
     return sessions.get(conn, t, "customer", id_session)

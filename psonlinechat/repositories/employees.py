@@ -21,6 +21,16 @@ def get_employee(conn: sa.Connection, t: Tables, id_employee: int) -> sa.Row[Any
     ).first()
 
 
+def get_signed_in(conn: sa.Connection, t: Tables, id_employee: int,
+                  id_session: int) -> sa.Row[Any] | None:
+    """The employee row (as :func:`get_employee`) with ``session_owner`` and ``session_token``
+    of ``employee_session`` row ``id_session``, in one query; ``None`` without employee."""
+    e = t.employee.c
+    return sessions.with_session(
+        conn, t, "employee", [e.id_employee, e.id_profile, e.id_lang, e.firstname, e.lastname,
+                              e.email, e.passwd, e.active], id_employee, id_session)
+
+
 def get_session(conn: sa.Connection, t: Tables, id_session: int) -> sa.Row[Any] | None:
     """The ``employee_session`` row ``id_session`` (id_employee, token), or ``None``."""
     return sessions.get(conn, t, "employee", id_session)

@@ -35,6 +35,25 @@ def get(conn: sa.Connection, t: Tables, kind: Kind, id_session: int) -> sa.Row[A
     ).first()
 
 
+def with_session(conn: sa.Connection, t: Tables, kind: Kind, columns: list[sa.ColumnElement],
+                 id_owner: int, id_session: int) -> sa.Row[Any] | None:
+    """The account ``id_owner`` (``columns`` of its table) with ``session_owner`` and
+    ``session_token`` of session row ``id_session`` (both ``None`` when that row does not
+    exist, or the schema predates session tables), in one query; ``None`` without account.
+    """
+    account = getattr(t, kind)
+    query = sa.select(*columns)
+    if t.features.sessions:
+        s = _table(t, kind)
+        query = (query.add_columns(s.c[f"id_{kind}"].label("session_owner"),
+                                   s.c.token.label("session_token"))
+                 .select_from(account.outerjoin(s, s.c[f"id_{kind}_session"] == id_session)))
+    else:
+        query = query.add_columns(sa.null().label("session_owner"),
+                                  sa.null().label("session_token"))
+    return conn.execute(query.where(account.c[f"id_{kind}"] == id_owner)).first()
+
+
 def create(conn: sa.Connection, t: Tables, kind: Kind, id_owner: int,
            now: dt.datetime | None = None) -> tuple[int, str]:
     """Insert a session row for ``id_owner`` (dates on 8.0+ schemas); its id and token."""

@@ -1,11 +1,10 @@
-"""Shops as PrestaShop resolves them: from the request host and path, with their URLs
-and languages.
+"""The shops, their URLs and languages, read whole for :mod:`psonlinechat.shop_context`
+(which resolves a request's shop from them), and single shops by id.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 
 import sqlalchemy as sa
 
@@ -37,49 +36,37 @@ def get_shop(conn: sa.Connection, t: Tables, id_shop: int) -> Shop | None:
                 bool(row.share_order))
 
 
-def find_shop_id(conn: sa.Connection, t: Tables, host: str, uri: str) -> int | None:
-    """The shop whose ``shop_url`` serves ``host`` and ``uri``, as Shop::initialize finds it.
+@dataclasses.dataclass(frozen=True)
+class ShopUrl:
+    """One ``shop_url`` row of an active shop."""
 
-    ``domain`` or ``domain_ssl`` must equal the host without its port (then with it), and
-    ``uri`` must start (case-insensitively) with ``physical_uri + virtual_uri``; the longest
-    such URI wins. ``None`` when nothing matches.
-    """
-    host = (host or "").strip()
-    bare = host.split(":", 1)[0] if not host.startswith("[") else host
-    tries = [bare] + ([host] if host != bare else [])
-    url = t.shop_url
-    for candidate in tries:
-        if not candidate:
-            continue
-        rows = conn.execute(
-            sa.select(url.c.id_shop, url.c.physical_uri, url.c.virtual_uri)
-            .join(t.shop, t.shop.c.id_shop == url.c.id_shop)
-            .where(sa.or_(url.c.domain == candidate, url.c.domain_ssl == candidate),
-                   t.shop.c.active.is_(True), t.shop.c.deleted.is_(False))
-        ).all()
-        matches = sorted(((row.physical_uri or "") + (row.virtual_uri or ""), int(row.id_shop))
-                         for row in rows)
-        matches.sort(key=lambda item: len(item[0]), reverse=True)
-        for prefix, id_shop in matches:
-            if (uri or "/").lower().startswith(prefix.lower()):
-                return id_shop
-    return None
+    id_shop: int
+    domain: str
+    domain_ssl: str
+    uri: str  # physical_uri + virtual_uri
+    main: bool
+    active: bool
 
 
-def shop_urls(conn: sa.Connection, t: Tables, id_shops: Iterable[int]) -> list[tuple[str, str, str]]:
-    """``(domain, domain_ssl, physical_uri)`` of every URL of the given shops, main ones first."""
+def active_shops(conn: sa.Connection, t: Tables) -> tuple[list[Shop], list[ShopUrl]]:
+    """Every active, not deleted shop (by id) and all their URLs (main ones first), in one query."""
+    s, g, u = t.shop.c, t.shop_group.c, t.shop_url.c
     rows = conn.execute(
-        sa.select(t.shop_url.c.domain, t.shop_url.c.domain_ssl, t.shop_url.c.physical_uri)
-        .where(t.shop_url.c.id_shop.in_(list(id_shops)))
-        .order_by(t.shop_url.c.main.desc(), t.shop_url.c.id_shop_url)
+        sa.select(s.id_shop, s.id_shop_group, g.share_customer, g.share_order, u.domain,
+                  u.domain_ssl, u.physical_uri, u.virtual_uri, u.main, u.active)
+        .select_from(t.shop.join(t.shop_group, g.id_shop_group == s.id_shop_group)
+                     .outerjoin(t.shop_url, u.id_shop == s.id_shop))
+        .where(s.active.is_(True), s.deleted.is_(False))
+        .order_by(s.id_shop, u.main.desc(), u.id_shop_url)
     ).all()
-    return [(row.domain, row.domain_ssl, row.physical_uri) for row in rows]
-
-
-def group_shop_ids(conn: sa.Connection, t: Tables, id_shop_group: int) -> list[int]:
-    """The shops of a shop group."""
-    return [int(row[0]) for row in conn.execute(
-        sa.select(t.shop.c.id_shop).where(t.shop.c.id_shop_group == id_shop_group))]
+    shops = {int(row.id_shop): Shop(int(row.id_shop), int(row.id_shop_group),
+                                    bool(row.share_customer), bool(row.share_order))
+             for row in rows}
+    urls = [ShopUrl(int(row.id_shop), row.domain or "", row.domain_ssl or "",
+                    (row.physical_uri or "") + (row.virtual_uri or ""), bool(row.main),
+                    bool(row.active))
+            for row in rows if row.domain is not None or row.domain_ssl is not None]
+    return list(shops.values()), urls
 
 
 def shop_hosts(conn: sa.Connection, t: Tables) -> set[str]:
@@ -91,18 +78,9 @@ def shop_hosts(conn: sa.Connection, t: Tables) -> set[str]:
     return hosts
 
 
-def offers_language(conn: sa.Connection, t: Tables, id_shop: int, id_lang: int) -> bool:
-    """Whether ``id_shop`` offers the active language ``id_lang`` (lang_shop ⨝ lang.active)."""
-    return conn.execute(
-        sa.select(t.lang.c.id_lang)
+def active_languages(conn: sa.Connection, t: Tables) -> list[tuple[int, int]]:
+    """``(id_shop, id_lang)`` of every active language each shop offers (lang_shop ⨝ lang)."""
+    return [(int(row.id_shop), int(row.id_lang)) for row in conn.execute(
+        sa.select(t.lang_shop.c.id_shop, t.lang.c.id_lang)
         .join(t.lang_shop, t.lang_shop.c.id_lang == t.lang.c.id_lang)
-        .where(t.lang.c.id_lang == id_lang, t.lang_shop.c.id_shop == id_shop,
-               t.lang.c.active.is_(True))
-    ).first() is not None
-
-
-def first_shop_id(conn: sa.Connection, t: Tables) -> int | None:
-    """The lowest id among active, not deleted shops (when PS_SHOP_DEFAULT names none)."""
-    value = conn.execute(sa.select(sa.func.min(t.shop.c.id_shop))
-                         .where(t.shop.c.active.is_(True), t.shop.c.deleted.is_(False))).scalar()
-    return None if value is None else int(value)
+        .where(t.lang.c.active.is_(True)))]
