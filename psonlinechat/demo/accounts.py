@@ -69,10 +69,12 @@ def validate(email: str | None, password: str | None) -> tuple[str, str]:
 
 
 def _check(row: sa.Row | None, password: str, cookie_key: str) -> bool:
-    # An unknown account is checked against a dummy hash: the answer takes as long.
-    stored = row.passwd if row is not None and row.passwd else _dummy_hash()
-    matches = passwords.verify_password(password, stored, cookie_key)
-    return matches and row is not None
+    # Every answer costs one bcrypt check: an unknown account, an empty hash and a legacy
+    # md5 hash (fast to check) are timed like a bcrypt account, so timing names no account.
+    stored = row.passwd if row is not None and row.passwd else ""
+    if not passwords.is_bcrypt(stored):
+        passwords.verify_password(password, _dummy_hash())
+    return row is not None and passwords.verify_password(password, stored, cookie_key)
 
 
 def sign_in_customer(conn: sa.Connection, t: Tables, *, email: str, password: str,
