@@ -57,6 +57,8 @@ class Posted:
     :param duplicate: the sender's client id was already in the log; nothing was written.
     :param opened: this message opened the conversation.
     :param reopened: the ``reopened`` event this message caused, if any.
+    :param operator_name: the shop's operator name, read in the same transaction when an
+        event to publish needs it (an operator's), else ``None``.
     """
 
     event: Event
@@ -64,6 +66,7 @@ class Posted:
     duplicate: bool = False
     opened: bool = False
     reopened: Event | None = None
+    operator_name: str | None = None
 
 
 def token_hash(token: str) -> str:
@@ -164,30 +167,31 @@ class Conversations:
         now = self.ctx.clock()
 
         def work(conn: sa.Connection) -> Posted:
-            found = repo.find_by_token(conn, t, hashed)
-            if found is None:
+            locked = repo.lock_for_post(conn, t, token_hash=hashed, author="customer",
+                                        client_id=client_id)
+            if locked is None:
                 return self._open(conn, visitor, hashed, client_id, body, page_url,
                                   user_agent, accept_language)
-            conversation = repo.get_for_update(conn, t, found.id_conversation)
-            assert conversation is not None
+            conversation, duplicate = locked
             if conversation.id_shop != visitor.id_shop or (
                     conversation.id_customer is not None
                     and conversation.id_customer != visitor.id_customer):
                 raise ChatError("invalid_token", "this conversation token is not valid")
-            duplicate = repo.find_event_by_client_id(conn, t, conversation.id_conversation,
-                                                     "customer", client_id)
             if duplicate is not None:
                 return Posted(duplicate, conversation, duplicate=True)
             if conversation.status == ARCHIVED:
                 raise ConversationArchived()
             reopened = None
             if conversation.status == FINISHED:
-                reopened = self._append(conn, conversation.id_conversation, "reopened",
-                                        "customer")
-                repo.set_status(conn, t, conversation.id_conversation, ONGOING, now=now)
-            event = self._append(conn, conversation.id_conversation, "message", "customer",
-                                 body=body, client_id=client_id)
-            return Posted(event, conversation, reopened=reopened)
+                reopened = self._append(conn, conversation, "reopened", "customer",
+                                        **repo.status_values(ONGOING, now))
+                conversation = dataclasses.replace(
+                    conversation, last_seq=reopened.seq, status=ONGOING, ended_by=None,
+                    id_employee_ended=None, date_end=None)
+            event = self._append(conn, conversation, "message", "customer", body=body,
+                                 client_id=client_id)
+            return Posted(event, dataclasses.replace(conversation, last_seq=event.seq),
+                          reopened=reopened)
 
         posted = self._run(work)
         if not posted.duplicate:
@@ -212,9 +216,14 @@ class Conversations:
             id_customer=visitor.id_customer, id_guest=id_guest, token_hash=hashed,
             page_url=page_url, user_agent=(user_agent or "")[:512] or None,
             now=self.ctx.clock())
-        event = self._append(conn, id_conversation, "message", "customer", body=body,
-                             client_id=client_id)
         conversation = repo.get(conn, t, id_conversation)
+        assert conversation is not None
+        event = self._append(conn, conversation, "message", "customer", body=body,
+                             client_id=client_id)
+        conversation = dataclasses.replace(conversation, last_seq=event.seq,
+                                           last_message_at=event.date_add,
+                                           last_customer_message=body,
+                                           last_customer_message_at=event.date_add)
         assert conversation is not None
         return Posted(event, conversation, opened=True)
 
@@ -237,17 +246,21 @@ class Conversations:
         t = self.ctx.tables
 
         def work(conn: sa.Connection) -> Posted:
-            conversation = self._locked(conn, id_conversation, id_shop)
-            duplicate = repo.find_event_by_client_id(conn, t, id_conversation, "operator",
-                                                     client_id)
+            locked = repo.lock_for_post(conn, t, id_conversation=id_conversation,
+                                        author="operator", client_id=client_id)
+            if locked is None or locked[0].id_shop != id_shop:
+                raise ChatError("not_found", f"no conversation {id_conversation} in this shop",
+                                id_conversation=id_conversation)
+            conversation, duplicate = locked
             if duplicate is not None:
                 return Posted(duplicate, conversation, duplicate=True)
             if conversation.status != ONGOING:
                 raise ChatError("not_ongoing", f"the conversation is {conversation.status}; "
                                 "reopen it to answer", id_conversation=id_conversation)
-            event = self._append(conn, id_conversation, "message", "operator", body=body,
+            event = self._append(conn, conversation, "message", "operator", body=body,
                                  client_id=client_id, id_employee=id_employee)
-            return Posted(event, conversation)
+            return Posted(event, dataclasses.replace(conversation, last_seq=event.seq),
+                          operator_name=self.ctx.module_settings(conn, id_shop).operator_name)
 
         posted = self._run(work)
         if not posted.duplicate:
@@ -279,7 +292,6 @@ class Conversations:
 
         :raises ChatError: ``not_found``; ``archived``.
         """
-        t = self.ctx.tables
         now = self.ctx.clock()
 
         def work(conn: sa.Connection) -> Event | None:
@@ -288,9 +300,8 @@ class Conversations:
                 raise ChatError("archived", "the conversation is archived")
             if conversation.status == status:
                 return None
-            event = self._append(conn, id_conversation, kind, author, id_employee=id_employee)
-            repo.set_status(conn, t, id_conversation, status, now=now, **columns)
-            return event
+            return self._append(conn, conversation, kind, author, id_employee=id_employee,
+                                **repo.status_values(status, now, **columns))
 
         event = self._run(work)
         if event is not None:
@@ -341,21 +352,23 @@ class Conversations:
             # same token: the other transaction won; this retry finds its result.
             return self.ctx.transaction(work)
 
-    def _append(self, conn: sa.Connection, id_conversation: int, kind: str, author: str, *,
+    def _append(self, conn: sa.Connection, locked: Conversation, kind: str, author: str, *,
                 body: str = "", client_id: str | None = None,
-                id_employee: int | None = None) -> Event:
-        t = self.ctx.tables
-        now = self.ctx.clock()
-        seq = repo.next_seq(conn, t, id_conversation, now)
-        event = repo.append_event(conn, t, id_conversation=id_conversation, seq=seq, kind=kind,
-                                  author=author, now=now, body=body, id_employee=id_employee,
-                                  client_id=client_id)
-        if kind == "message":
-            repo.record_message(conn, t, id_conversation, author=author, body=body, now=now)
-        return event
+                id_employee: int | None = None, **columns: Any) -> Event:
+        """Log an event after ``locked`` (a conversation whose row this transaction locked,
+        as it is now) and note it on the conversation, with ``columns``."""
+        return repo.append(conn, self.ctx.tables, id_conversation=locked.id_conversation,
+                           seq=locked.last_seq + 1, kind=kind, author=author,
+                           now=self.ctx.clock(), body=body, id_employee=id_employee,
+                           client_id=client_id, **columns)
 
-    def _publish_events(self, events: list[Event], id_shop: int) -> None:
-        name = self.operator_name(id_shop)
+    def _publish_events(self, events: list[Event], id_shop: int,
+                        operator_name: str | None = None) -> None:
+        """Publish logged events to the visitor and the operators; the operator name is
+        read only when an event needs it and ``operator_name`` was not given."""
+        name = operator_name or ""
+        if operator_name is None and any(e.author == "operator" for e in events):
+            name = self.operator_name(id_shop)
         for event in events:
             self.ctx.publish(conversation_channel(event.id_conversation),
                              protocol.log_event(event, audience="visitor", operator_name=name))
@@ -372,7 +385,8 @@ class Conversations:
         id_shop = posted.conversation.id_shop
         if posted.opened or posted.reopened:
             self._publish_summary(posted.event.id_conversation)
-        self._publish_events([e for e in (posted.reopened, posted.event) if e], id_shop)
+        self._publish_events([e for e in (posted.reopened, posted.event) if e], id_shop,
+                             posted.operator_name)
         if posted.opened or posted.reopened:
             self.operators.publish_availability(id_shop)
 

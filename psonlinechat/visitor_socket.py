@@ -56,10 +56,11 @@ class VisitorSocket(ChatSocket):
         if conversation is not None:
             self.follow(conversation.id_conversation, frame.get("last_seq", 0), welcome=True)
             return
-        self.last_state = self.conversations.availability(self.visitor.id_shop)
-        self.send({"type": "welcome", "state": self.last_state, "conversation": None,
-                   "token": self.token, "events": [], "limits": self.limits(),
-                   "operator_name": self.conversations.operator_name(self.visitor.id_shop)})
+        with self.outbox.lock:  # availability changes wait until the welcome is out
+            self.last_state = self.conversations.availability(self.visitor.id_shop)
+            self.send({"type": "welcome", "state": self.last_state, "conversation": None,
+                       "token": self.token, "events": [], "limits": self.limits(),
+                       "operator_name": self.conversations.operator_name(self.visitor.id_shop)})
 
     def follow(self, id_conversation: int, after_seq: int, *, welcome: bool) -> None:
         """Subscribe to the conversation, then send what the log holds after ``after_seq``
@@ -133,10 +134,16 @@ class VisitorSocket(ChatSocket):
         self.conversations.end(self._conversation(), self.visitor.id_shop, by="customer")
 
     def on_availability(self, event: dict[str, Any]) -> None:
-        """The shop's availability changed: tell a visitor who has no conversation."""
-        if self.id_conversation is None and event.get("state") != self.last_state:
-            self.last_state = event.get("state")
-            self.send({"type": "state", "state": self.last_state})
+        """The shop's availability changed: tell a visitor who has no conversation.
+
+        Not before the welcome (``last_state`` still ``None``): the welcome reads the
+        availability after subscribing, so it already tells what an earlier change did.
+        """
+        with self.outbox.lock:
+            if (self.last_state is not None and self.id_conversation is None
+                    and event.get("state") != self.last_state):
+                self.last_state = event.get("state")
+                self.send({"type": "state", "state": self.last_state})
 
 
 class ArchivingOutbox(Outbox):

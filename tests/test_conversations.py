@@ -113,6 +113,64 @@ def test_exactly_one_of_many_racers_takes_the_last_place(shop):
     assert sorted(outcomes) == ["unavailable"] * 3 + ["won"]
 
 
+def test_a_message_into_a_finished_conversation_reopens_it_in_one_transaction(shop):
+    conversations = shop.chat.conversations
+    token = conversations.issue_token()
+    cid = conversations.post_customer(shop.visitor_, token, client_id="a",
+                                      body="one").event.id_conversation
+    conversations.end(cid, shop.id_shop, by="operator", id_employee=shop.id_employee)
+    posted = conversations.post_customer(shop.visitor_, token, client_id="b", body="back")
+    assert (posted.reopened.seq, posted.reopened.kind) == (3, "reopened")
+    assert (posted.event.seq, posted.conversation.last_seq) == (4, 4)
+    assert posted.conversation.status == "ongoing"
+    [row] = shop.query(shop.db.tables.conversation.select())
+    assert (row.status, row.last_seq, row.ended_by, row.date_end) == ("ongoing", 4, None, None)
+    assert row.last_customer_message == "back" and row.last_message_at is not None
+    resent = conversations.post_customer(shop.visitor_, token, client_id="b", body="back")
+    assert resent.duplicate and resent.event.seq == 4 and resent.reopened is None
+
+
+def test_concurrent_senders_get_gapless_sequence_numbers_and_resends_store_once(shop):
+    conversations = shop.chat.conversations
+    token = conversations.issue_token()
+    cid = conversations.post_customer(shop.visitor_, token, client_id="first",
+                                      body="hi").event.id_conversation
+    senders = 12
+    barrier = threading.Barrier(senders)
+    acks: dict[str, list[int]] = {}
+    failures: list[BaseException] = []
+
+    def send(n: int) -> None:
+        # two senders per client id: each pair's second one is a resend
+        client_id = f"c{n // 2}"
+        barrier.wait()
+        try:
+            if n % 4 < 2:
+                posted = conversations.post_customer(shop.visitor_, token,
+                                                     client_id=client_id, body=client_id)
+            else:
+                posted = conversations.post_operator(shop.id_employee, shop.id_shop, cid,
+                                                     client_id=client_id, body=client_id)
+            acks.setdefault(client_id, []).append(posted.event.seq)
+        except BaseException as exc:  # noqa: B036 - reported by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    # both senders of a client id got the same seq; the distinct ids follow the first
+    assert all(len(set(seqs)) == 1 and len(seqs) == 2 for seqs in acks.values())
+    events = conversations.events_after(cid, 0)
+    assert [e.seq for e in events] == list(range(1, senders // 2 + 2))
+    assert sorted(e.seq for e in events[1:]) == sorted(seqs[0] for seqs in acks.values())
+    assert all(e.body == e.client_id for e in events[1:])
+    [row] = shop.query(shop.db.tables.conversation.select())
+    assert row.last_seq == senders // 2 + 1
+
+
 @pytest.mark.parametrize("body, cleaned", [
     ("  hello  ", "hello"), ("a\r\nb\rc", "a\nb\nc"), ("tab\there", "tab\there"),
     ("bell\x07 esc\x1b del\x7f c1\x85", "bell esc del c1"), ("<script>", "<script>"),

@@ -159,14 +159,72 @@ def next_seq(conn: sa.Connection, t: Tables, id_conversation: int, now: dt.datet
                         .where(c.c.id_conversation == id_conversation)).scalar_one()
 
 
-def find_event_by_client_id(conn: sa.Connection, t: Tables, id_conversation: int,
-                            author: str, client_id: str) -> Event | None:
-    """The event a sender already posted with this client id, or ``None``."""
-    m = t.message
-    stmt = sa.select(*(m.c[name] for name in _EVENT_FIELDS)).where(
-        m.c.id_conversation == id_conversation, m.c.author == author, m.c.client_id == client_id)
-    row = conn.execute(stmt).first()
-    return None if row is None else Event(**row._mapping)
+def lock_for_post(conn: sa.Connection, t: Tables, *, author: str, client_id: str,
+                  id_conversation: int | None = None, token_hash: str | None = None
+                  ) -> tuple[Conversation, Event | None] | None:
+    """Lock the conversation (by id or by token) and find the sender's earlier event with
+    ``client_id``, in one locking read; ``None`` when there is no such conversation.
+
+    :returns: the locked conversation and the event already posted with this client id
+        (``None`` when it is new).
+    """
+    c, m = t.conversation, t.message
+    sent = (m.c.id_conversation == c.c.id_conversation) & (m.c.author == author) & (
+        m.c.client_id == client_id)
+    stmt = (sa.select(*(c.c[name] for name in _CONVERSATION_FIELDS),
+                      *(m.c[name].label("m_" + name) for name in _EVENT_FIELDS))
+            .select_from(c.outerjoin(m, sent)))
+    if id_conversation is not None:
+        stmt = stmt.where(c.c.id_conversation == id_conversation)
+    else:
+        stmt = stmt.where(c.c.token_hash == token_hash)
+    row = conn.execute(stmt.with_for_update()).first()
+    if row is None:
+        return None
+    values = row._mapping
+    conversation = Conversation(**{name: values[name] for name in _CONVERSATION_FIELDS})
+    earlier = None
+    if values["m_seq"] is not None:
+        earlier = Event(**{name: values["m_" + name] for name in _EVENT_FIELDS})
+    return conversation, earlier
+
+
+def status_values(status: str, now: dt.datetime, *, ended_by: str | None = None,
+                  id_employee_ended: int | None = None) -> dict:
+    """The conversation's columns that moving to ``status`` writes."""
+    values: dict = {"status": status, "date_upd": now}
+    if status == FINISHED:
+        values.update(ended_by=ended_by, id_employee_ended=id_employee_ended, date_end=now)
+    elif status == ONGOING:
+        values.update(ended_by=None, id_employee_ended=None, date_end=None)
+    elif status == ARCHIVED:
+        values.update(date_archived=now)
+    return values
+
+
+def append(conn: sa.Connection, t: Tables, *, id_conversation: int, seq: int, kind: str,
+           author: str, now: dt.datetime, body: str = "", id_employee: int | None = None,
+           client_id: str | None = None, **columns: object) -> Event:
+    """Log one event at ``seq`` of a conversation whose row the transaction holds locked
+    (its ``last_seq`` + 1), and note it on the conversation in the same update: its
+    ``last_seq``, a message's time and the customer's last words, and ``columns``.
+
+    Two statements, where :func:`next_seq` and :func:`append_event` and a separate update
+    would take four.
+
+    :raises sqlalchemy.exc.IntegrityError: the sender's client id is already in the log.
+    """
+    event = append_event(conn, t, id_conversation=id_conversation, seq=seq, kind=kind,
+                         author=author, now=now, body=body, id_employee=id_employee,
+                         client_id=client_id)
+    values: dict = {"last_seq": seq, "date_upd": now, **columns}
+    if kind == "message":
+        values["last_message_at"] = now
+        if author == "customer":
+            values.update(last_customer_message=body, last_customer_message_at=now)
+    c = t.conversation
+    conn.execute(sa.update(c).where(c.c.id_conversation == id_conversation).values(**values))
+    return event
 
 
 def append_event(conn: sa.Connection, t: Tables, *, id_conversation: int, seq: int, kind: str,
@@ -193,27 +251,11 @@ def events_after(conn: sa.Connection, t: Tables, id_conversation: int, after_seq
     return [Event(**row._mapping) for row in conn.execute(stmt.order_by(m.c.seq))]
 
 
-def record_message(conn: sa.Connection, t: Tables, id_conversation: int, *, author: str,
-                   body: str, now: dt.datetime) -> None:
-    """Note a new message on the conversation (its time, and the customer's last words)."""
-    values: dict = {"last_message_at": now, "date_upd": now}
-    if author == "customer":
-        values.update(last_customer_message=body, last_customer_message_at=now)
-    c = t.conversation
-    conn.execute(sa.update(c).where(c.c.id_conversation == id_conversation).values(**values))
-
-
 def set_status(conn: sa.Connection, t: Tables, id_conversation: int, status: str, *,
                now: dt.datetime, ended_by: str | None = None,
                id_employee_ended: int | None = None) -> None:
     """Move a conversation to ``status``; ending records who ended it and when."""
-    values: dict = {"status": status, "date_upd": now}
-    if status == FINISHED:
-        values.update(ended_by=ended_by, id_employee_ended=id_employee_ended, date_end=now)
-    elif status == ONGOING:
-        values.update(ended_by=None, id_employee_ended=None, date_end=None)
-    elif status == ARCHIVED:
-        values.update(date_archived=now)
+    values = status_values(status, now, ended_by=ended_by, id_employee_ended=id_employee_ended)
     c = t.conversation
     conn.execute(sa.update(c).where(c.c.id_conversation == id_conversation).values(**values))
 
