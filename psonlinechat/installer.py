@@ -7,17 +7,16 @@ twice is harmless. :func:`uninstall` removes exactly that: the own tables and ev
 ``PSONLINECHAT_*`` configuration row with its ``configuration_lang`` rows.
 :func:`upgrade` runs the modules of :mod:`psonlinechat.upgrades` newer than the recorded
 version, in order, each in its own transaction followed by the new version number.
-PrestaShop's own tables are never created or altered.
+All three hold a lock on the shop (a MySQL named lock), so that two processes never run
+them at once. PrestaShop's own tables are never created or altered.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import importlib
-import pkgutil
-import re
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -25,6 +24,7 @@ from . import module_settings as ms
 from .errors import ShopError
 from .repositories import configuration, module, schema
 from .tables import SCHEMA_VERSION, Tables
+from .upgrades import Upgrade, run as run_upgrades
 
 #: Default texts by language iso code: (operator name, header, welcome, offline header,
 #: offline welcome). Languages not listed get the English ones.
@@ -67,15 +67,8 @@ DEFAULT_TEXTS: dict[str, tuple[str, str, str, str, str]] = {
            "najszybciej, jak to możliwe."),
 }
 _TEXT_FIELDS = ("header_text", "welcome_text", "offline_header_text", "offline_welcome_text")
-_UPGRADE_NAME = re.compile(r"^v(\d{4})_\w+$")
-
-
-class Upgrade(Protocol):
-    """One upgrade module: ``VERSION`` (the schema version it brings) and ``upgrade()``."""
-
-    VERSION: int
-
-    def upgrade(self, conn: sa.Connection, tables: Tables) -> None: ...
+#: Seconds an install, upgrade or uninstall waits for another one on the same shop.
+LOCK_TIMEOUT = 60
 
 
 @dataclasses.dataclass
@@ -108,19 +101,47 @@ def _connect(engine: sa.Engine, t: Tables) -> sa.Connection:
     return conn
 
 
+@contextlib.contextmanager
+def _session(engine: sa.Engine, t: Tables, lock_timeout: int) -> Iterator[sa.Connection]:
+    """A connection to the shop holding the install lock, so that installs, upgrades and
+    uninstalls from several processes run one after the other; what the block leaves
+    uncommitted is rolled back.
+
+    :raises ShopError: the database is unreachable or lacks PrestaShop's tables, or another
+        process kept the lock for ``lock_timeout`` seconds.
+    """
+    with _connect(engine, t) as conn:
+        if not module.acquire_install_lock(conn, t, lock_timeout):
+            raise ShopError(f"another install, upgrade or uninstall of psonlinechat is running on "
+                            f"this shop (waited {lock_timeout} s): try again once it is over")
+        try:
+            yield conn
+        finally:
+            try:
+                conn.rollback()
+                module.release_install_lock(conn, t)
+            except sa.exc.DBAPIError:
+                conn.invalidate()  # closing the session is what releases the lock then
+
+
 def install(engine: sa.Engine, t: Tables, *, upgrades: Sequence[Upgrade] | None = None,
-            target: int = SCHEMA_VERSION) -> Report:
-    """Install the module (or complete or upgrade an earlier install).
+            target: int = SCHEMA_VERSION, lock_timeout: int = LOCK_TIMEOUT) -> Report:
+    """Install the module (or complete, or upgrade, an earlier install).
+
+    A new install creates the tables at :data:`~psonlinechat.tables.SCHEMA_VERSION`; an
+    earlier one is upgraded first (see :func:`upgrade`), then any missing table is created.
 
     :param upgrades: see :func:`upgrade`, run when an earlier install is found.
-    :param target: the schema version a new install records and an old one is brought to.
-
-    :raises ShopError: the database is unreachable or lacks PrestaShop's tables, or was
-        upgraded by a newer psonlinechat.
+    :param target: the schema version an earlier install is brought to.
+    :param lock_timeout: seconds to wait while another process installs, upgrades or uninstalls.
+    :raises ShopError: the database is unreachable or lacks PrestaShop's tables, the install
+        lock stayed taken, the tables are newer than ``target``, or an upgrade failed.
     """
     report = Report()
-    with _connect(engine, t) as conn:
+    with _session(engine, t, lock_timeout) as conn:
         recorded = module.schema_version(conn, t)
+        if recorded is not None:
+            report.upgraded_to = run_upgrades(conn, t, recorded, target, upgrades)
         existing = set(sa.inspect(conn).get_table_names())
         t.own_metadata.create_all(conn, checkfirst=True)
         conn.commit()
@@ -131,9 +152,6 @@ def install(engine: sa.Engine, t: Tables, *, upgrades: Sequence[Upgrade] | None 
         if report.written_keys or module.settings_revision(conn, t) is None:
             module.new_settings_revision(conn, t)
         conn.commit()
-    if recorded is not None:
-        report.upgraded_to = upgrade(engine, t, upgrades=upgrades, target=target).upgraded_to
-    with engine.connect() as conn:
         report.schema_version = module.schema_version(conn, t)
     return report
 
@@ -178,85 +196,47 @@ def _write_defaults(conn: sa.Connection, t: Tables) -> list[str]:
     return list(writes)
 
 
-def uninstall(engine: sa.Engine, t: Tables) -> Report:
-    """Drop the module's own tables and delete its configuration rows.
+def uninstall(engine: sa.Engine, t: Tables, *, lock_timeout: int = LOCK_TIMEOUT) -> Report:
+    """Drop the module's own tables, then delete its configuration rows.
 
-    :raises ShopError: the database is unreachable or lacks PrestaShop's tables.
+    The tables go first: from then on every process reads "not installed" rather than
+    settings half deleted. Running it again finishes an interrupted uninstall.
+
+    :param lock_timeout: seconds to wait while another process installs, upgrades or uninstalls.
+    :raises ShopError: the database is unreachable or lacks PrestaShop's tables, or the
+        install lock stayed taken.
     """
     report = Report()
-    with _connect(engine, t) as conn:
+    with _session(engine, t, lock_timeout) as conn:
         existing = set(sa.inspect(conn).get_table_names())
-        removed = configuration.delete_prefix(conn, t, ms.KEY_PREFIX)
-        conn.commit()
         t.own_metadata.drop_all(conn, checkfirst=True)
         conn.commit()
+        report.deleted_rows = configuration.delete_prefix(conn, t, ms.KEY_PREFIX)
+        conn.commit()
     report.dropped_tables = [table.name for table in t.own_tables if table.name in existing]
-    report.deleted_rows = removed
     return report
 
 
-def discover_upgrades() -> list[Upgrade]:
-    """The upgrade modules ``psonlinechat/upgrades/vNNNN_*.py``, sorted by version.
-
-    :raises RuntimeError: a module's ``VERSION`` disagrees with its name, or two share one.
-    """
-    from . import upgrades as package
-
-    found: list[Upgrade] = []
-    for info in pkgutil.iter_modules(package.__path__):
-        match = _UPGRADE_NAME.match(info.name)
-        if not match:
-            continue
-        mod = importlib.import_module(f"{package.__name__}.{info.name}")
-        if getattr(mod, "VERSION", None) != int(match.group(1)) or not callable(
-                getattr(mod, "upgrade", None)):
-            raise RuntimeError(f"upgrade module {info.name} needs VERSION = "
-                               f"{int(match.group(1))} and an upgrade(conn, tables) function")
-        found.append(mod)  # type: ignore[arg-type]
-    return _ordered(found)
-
-
-def _ordered(upgrades: Iterable[Upgrade]) -> list[Upgrade]:
-    ordered = sorted(upgrades, key=lambda u: u.VERSION)
-    versions = [u.VERSION for u in ordered]
-    if len(set(versions)) != len(versions):
-        raise RuntimeError(f"two upgrades share a version: {versions}")
-    return ordered
-
-
 def upgrade(engine: sa.Engine, t: Tables, *, upgrades: Sequence[Upgrade] | None = None,
-            target: int = SCHEMA_VERSION,
-            on_step: Callable[[int], None] | None = None) -> Report:
+            target: int = SCHEMA_VERSION, on_step: Callable[[int], None] | None = None,
+            lock_timeout: int = LOCK_TIMEOUT) -> Report:
     """Bring the module's schema from its recorded version to ``target``.
 
-    :param upgrades: the upgrade steps (default: :func:`discover_upgrades`).
+    Each step runs in its own transaction with its new version number, so a failure leaves
+    the version of the last step that completed: fix the cause and run it again.
+
+    :param upgrades: the upgrade steps (default: :func:`psonlinechat.upgrades.discover`).
     :param on_step: called with each version once it is recorded.
-    :raises ShopError: the database is unreachable, lacks PrestaShop's tables, the module
-        is not installed, its schema is newer than ``target``, or a step is missing.
+    :param lock_timeout: seconds to wait while another process installs, upgrades or uninstalls.
+    :raises ShopError: the database is unreachable, lacks PrestaShop's tables, the install
+        lock stayed taken, the module is not installed, its schema is newer than ``target``,
+        a step is missing, or a step failed.
     """
-    steps = _ordered(discover_upgrades() if upgrades is None else upgrades)
     report = Report()
-    with _connect(engine, t) as conn:
+    with _session(engine, t, lock_timeout) as conn:
         recorded = module.schema_version(conn, t)
         if recorded is None:
             raise ShopError("the module is not installed in this shop: run `psonlinechat install`")
-        if recorded > target:
-            raise ShopError(f"the module's tables are at version {recorded}, newer than this "
-                            f"psonlinechat ({target}): install a newer psonlinechat")
-        pending = [step for step in steps if recorded < step.VERSION <= target]
-        expected = list(range(recorded + 1, target + 1))
-        if [step.VERSION for step in pending] != expected:
-            raise ShopError(f"cannot upgrade the module's tables from version {recorded} to "
-                            f"{target}: upgrades {expected} are needed, "
-                            f"found {[step.VERSION for step in pending]}")
-        conn.commit()
-        for step in pending:
-            # One transaction per step (MySQL commits DDL at once; the version row follows it).
-            step.upgrade(conn, t)
-            module.set_schema_version(conn, t, step.VERSION)
-            conn.commit()
-            report.upgraded_to.append(step.VERSION)
-            if on_step:
-                on_step(step.VERSION)
+        report.upgraded_to = run_upgrades(conn, t, recorded, target, upgrades, on_step)
         report.schema_version = module.schema_version(conn, t)
     return report

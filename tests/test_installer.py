@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import types
 
 import pytest
 import sqlalchemy as sa
 
 import shopdb
-from psonlinechat import installer, module_settings as ms, tables as tables_module
+from psonlinechat import installer, module_settings as ms, tables as tables_module, upgrades
 from psonlinechat.errors import ShopError
 from psonlinechat.repositories import configuration, module, seed
 
@@ -173,8 +174,10 @@ def test_a_failing_upgrade_keeps_the_versions_before_it(fresh):
 
     steps = [fake_upgrade(2, log), types.SimpleNamespace(VERSION=3, upgrade=broken),
              fake_upgrade(4, log)]
-    with pytest.raises(RuntimeError, match="boom"):
+    with pytest.raises(ShopError, match=r"upgrade to version 3 failed \(boom\); the module's "
+                                        r"tables stay at version 2") as info:
         installer.upgrade(fresh.engine, fresh.tables, upgrades=steps, target=4)
+    assert isinstance(info.value.__cause__, RuntimeError)
     with fresh.engine.connect() as conn:
         assert module.schema_version(conn, fresh.tables) == 2
         assert module.get(conn, fresh.tables, "upgrade_3") is None  # rolled back
@@ -204,16 +207,86 @@ def test_install_over_an_older_version_upgrades(fresh):
 
 
 def test_shipped_upgrades_are_consistent():
-    shipped = installer.discover_upgrades()
+    shipped = upgrades.discover()
     assert [u.VERSION for u in shipped] == list(range(2, tables_module.SCHEMA_VERSION + 1))
     with pytest.raises(RuntimeError, match="share a version"):
-        installer._ordered([fake_upgrade(2, []), fake_upgrade(2, [])])
+        upgrades.ordered([fake_upgrade(2, []), fake_upgrade(2, [])])
+
+
+def test_install_over_a_newer_schema_changes_nothing(fresh):
+    installer.install(fresh.engine, fresh.tables)
+    with fresh.engine.begin() as conn:
+        module.set_schema_version(conn, fresh.tables, 9)
+        fresh.tables.shop_lock.drop(conn)
+    with pytest.raises(ShopError, match="newer than this psonlinechat"):
+        installer.install(fresh.engine, fresh.tables)
+    assert not sa.inspect(fresh.engine).has_table(fresh.tables.shop_lock.name)
+
+
+def test_an_earlier_install_is_upgraded_before_missing_tables_are_created(fresh):
+    """An upgrade that creates a table must find it absent, as the old schema had it."""
+    installer.install(fresh.engine, fresh.tables)
+    with fresh.engine.begin() as conn:
+        fresh.tables.shop_lock.drop(conn)
+    step = types.SimpleNamespace(
+        VERSION=2, upgrade=lambda conn, tables: tables.shop_lock.create(conn))
+    report = installer.install(fresh.engine, fresh.tables, upgrades=[step], target=2)
+    assert report.upgraded_to == [2] and report.created_tables == []
+
+
+def hold_install_lock(db):
+    """A second connection that holds the shop's install lock (release by closing it)."""
+    conn = db.engine.connect()
+    assert module.acquire_install_lock(conn, db.tables, 0)
+    return conn
+
+
+def test_install_upgrade_and_uninstall_wait_for_each_other(fresh):
+    installer.install(fresh.engine, fresh.tables)
+    holder = hold_install_lock(fresh)
+    try:
+        for action in (installer.install, installer.upgrade, installer.uninstall):
+            with pytest.raises(ShopError, match="another install, upgrade or uninstall .* is "
+                                                "running on this shop"):
+                action(fresh.engine, fresh.tables, lock_timeout=0)
+    finally:
+        holder.close()
+    assert installer.uninstall(fresh.engine, fresh.tables, lock_timeout=0).dropped_tables
+
+
+def test_two_installs_at_once_make_one_set_of_rows(fresh):
+    barrier = threading.Barrier(2)
+    reports: list = []
+
+    def run() -> None:
+        barrier.wait()
+        reports.append(installer.install(fresh.engine, fresh.tables))
+
+    workers = [threading.Thread(target=run) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert len(reports) == 2
+    assert sorted(len(r.created_tables) for r in reports) == [0, len(fresh.tables.own_tables)]
+    assert sorted(len(r.written_keys) for r in reports) == [0, len(ms.all_keys())]
+    c = fresh.tables.configuration
+    with fresh.engine.connect() as conn:
+        duplicates = conn.execute(sa.select(c.c.name).group_by(c.c.name, c.c.id_shop_group,
+                                                              c.c.id_shop)
+                                  .having(sa.func.count() > 1)).scalars().all()
+    assert duplicates == []
 
 
 def test_unreachable_database_and_missing_tables(shop_db):
     dead = sa.create_engine("mysql+pymysql://root@127.0.0.1:1/x", poolclass=sa.pool.NullPool)
-    with pytest.raises(ShopError, match="cannot reach the shop's database"):
-        installer.install(dead, shop_db.tables)
+    try:
+        with pytest.raises(ShopError, match="cannot reach the shop's database"):
+            installer.install(dead, shop_db.tables)
+        with pytest.raises(ShopError, match="cannot reach the shop's database"):
+            installer.upgrade(dead, shop_db.tables)
+    finally:
+        dead.dispose()
     other = tables_module.build("nothere_")
     with pytest.raises(ShopError, match="no PrestaShop tables with prefix 'nothere_'"):
         installer.install(shop_db.engine, other)

@@ -18,6 +18,8 @@ from ..tables import Tables
 
 SCHEMA_VERSION = "schema_version"
 SETTINGS_REVISION = "settings_revision"
+#: Dialects with named locks (``GET_LOCK``); others (the demo's SQLite) serve one process.
+_NAMED_LOCKS = ("mysql", "mariadb")
 
 
 def get(conn: sa.Connection, t: Tables, name: str) -> str | None:
@@ -29,7 +31,10 @@ def get(conn: sa.Connection, t: Tables, name: str) -> str | None:
 
 
 def put(conn: sa.Connection, t: Tables, name: str, value: str) -> None:
-    """Set the meta value ``name`` (insert or update)."""
+    """Set the meta value ``name`` (insert or update).
+
+    :raises sqlalchemy.exc.DBAPIError: the meta table does not exist (module not installed).
+    """
     done = conn.execute(sa.update(t.meta).where(t.meta.c.name == name)
                         .values(value=value)).rowcount
     if not done:
@@ -73,6 +78,40 @@ def new_settings_revision(conn: sa.Connection, t: Tables) -> str:
     token = secrets.token_hex(16)
     put(conn, t, SETTINGS_REVISION, token)
     return token
+
+
+def _install_lock_name(t: Tables) -> sa.ColumnElement:
+    # Server-wide name, so per database and prefix; 53 characters (MySQL allows 64).
+    return sa.func.concat("psonlinechat.", sa.func.sha1(
+        sa.func.concat(sa.func.database(), "/", t.prefix)))
+
+
+def acquire_install_lock(conn: sa.Connection, t: Tables, timeout: int) -> bool:
+    """Take the shop's install lock, waiting up to ``timeout`` seconds.
+
+    A MySQL named lock per database and prefix, held by this connection's session across
+    commits until :func:`release_install_lock` or the connection closes. Always taken at
+    once where the database has no named locks (SQLite).
+
+    :returns: whether the lock was taken (``False``: another connection kept it).
+    :raises sqlalchemy.exc.DBAPIError: the database failed.
+    """
+    if conn.dialect.name not in _NAMED_LOCKS:
+        return True
+    got = conn.execute(sa.select(sa.func.get_lock(_install_lock_name(t), max(0, int(timeout)))))
+    taken = got.scalar() == 1
+    conn.commit()
+    return taken
+
+
+def release_install_lock(conn: sa.Connection, t: Tables) -> None:
+    """Release the lock :func:`acquire_install_lock` took on this connection.
+
+    :raises sqlalchemy.exc.DBAPIError: the database failed.
+    """
+    if conn.dialect.name in _NAMED_LOCKS:
+        conn.execute(sa.select(sa.func.release_lock(_install_lock_name(t))))
+        conn.commit()
 
 
 def languages(conn: sa.Connection, t: Tables) -> list[tuple[int, str]]:
