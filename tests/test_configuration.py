@@ -182,11 +182,15 @@ def test_multilingual_write(stores):
     assert row["value"] is None
     later = NOW + dt.timedelta(minutes=5)
     with db.engine.begin() as conn:
+        db_before = conn.execute(sa.select(sa.func.now())).scalar()
         cfg.update_value(conn, db.tables, "T10_TEXT", {en: "Hello", fr: "Bonjour"}, now=later)
+    with db.engine.connect() as conn:
+        db_after = conn.execute(sa.select(sa.func.now())).scalar()
     [row] = rows(db, "T10_TEXT")
     langs = lang_rows(db, row["id_configuration"])
     assert {k: v.value for k, v in langs.items()} == {en: "Hello", fr: "Bonjour"}
-    assert langs[en].date_upd == langs[fr].date_upd == later
+    assert langs[fr].date_upd == later  # inserted: the write time, in shop time
+    assert db_before <= langs[en].date_upd <= db_after  # updated: the database's NOW()
     with db.engine.connect() as conn:
         assert cfg.get(conn, db.tables, "T10_TEXT", id_lang=fr) == "Bonjour"
 

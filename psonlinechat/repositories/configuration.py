@@ -11,7 +11,8 @@ whichever duplicate row it happens to load last; here duplicates are read in
 Writing (:func:`update_value`) mimics ``Configuration::updateValue``: update every row of
 that exact scope or insert one (a shop row also gets the shop's group), multilingual values
 as a NULL ``value`` plus one ``configuration_lang`` row per language, dates in the shop's
-time zone (``PS_TIMEZONE``), booleans as ``"1"``/``""``. Values not declared HTML lose their
+time zone (``PS_TIMEZONE``) except the database's ``NOW()`` on an updated language row
+(FACTS §8.8), booleans as ``"1"``/``""``. Values not declared HTML lose their
 newlines and tags, as PrestaShop's escaper does; texts that need line breaks are written
 with ``html=True`` and must be escaped wherever they are output.
 """
@@ -209,7 +210,8 @@ def update_value(conn: sa.Connection, t: Tables, name: str, value: WriteValue, *
     :param value: text, number or boolean; a mapping ``{id_lang: value}`` for a
         multilingual key.
     :param html: keep newlines and markup (escape on output!); otherwise they are removed.
-    :param now: the write time (default: now in ``PS_TIMEZONE``).
+    :param now: the write time (default: now in ``PS_TIMEZONE``); an updated
+        ``configuration_lang`` row gets the database's ``NOW()`` instead, as in PrestaShop.
     :param scope: ``(id_shop_group, id_shop)`` already worked out by :func:`write_scope`
         (saves a query per key); by default it is worked out from ``id_shop``/``id_shop_group``.
     :raises ValueError: ``name`` is not a valid configuration key.
@@ -239,9 +241,10 @@ def update_value(conn: sa.Connection, t: Tables, name: str, value: WriteValue, *
     for id_lang, item in value.items():
         text = _stored(item, html)
         for id_configuration in ids:
+            # PrestaShop dates an updated language row with the database's NOW() (FACTS §8.8)
             done = conn.execute(sa.update(cl).where(cl.c.id_configuration == id_configuration,
                                                     cl.c.id_lang == int(id_lang))
-                                .values(value=text, date_upd=now)).rowcount
+                                .values(value=text, date_upd=sa.func.now())).rowcount
             if not done:
                 conn.execute(sa.insert(cl).values(id_configuration=id_configuration,
                                                   id_lang=int(id_lang), value=text, date_upd=now))
