@@ -78,11 +78,13 @@ def sign_in(db, keys, id_customer, id_lang=None, **kwargs):
 def test_signed_in_customer_is_recognised_once_per_request(app, shop_db, keys, customer):
     cookie = sign_in(shop_db, keys, customer, id_guest=17)
     answer = ask(app, cookie)
+    with shop_db.engine.connect() as conn:
+        stored_email = conn.execute(sa.select(shop_db.tables.customer.c.email).where(
+            shop_db.tables.customer.c.id_customer == customer)).scalar_one()
     assert answer["visitor"] == {
         "id_shop": shop_db.ids["shop"], "id_lang": shop_db.ids["fr"], "id_customer": customer,
         "id_guest": 17, "firstname": "Zoé", "lastname": "Müller",
-        "email": answer["visitor"]["email"], "id_shop_group": shop_db.ids["shop_group"]}
-    assert answer["visitor"]["email"].endswith("@example.test")
+        "email": stored_email, "id_shop_group": shop_db.ids["shop_group"]}
     assert answer["cached"] is True
     assert answer["employee"] is None
 
