@@ -107,6 +107,8 @@ def _install(state: Any) -> str:
 
 def _uninstall(state: Any) -> str:
     report = installer.uninstall(state.engine, state.tables)
+    if not report.dropped_tables and not report.deleted_rows:
+        return f"psonlinechat was not installed on {_where(state)}: nothing to remove."
     return (f"Uninstalled psonlinechat from {_where(state)}: {len(report.dropped_tables)} "
             f"tables dropped, {report.deleted_rows} configuration rows deleted.")
 

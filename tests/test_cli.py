@@ -117,6 +117,12 @@ def test_upgrade_before_install_says_so(shop_db, runner):
     assert result.exit_code == 1 and "psonlinechat install" in result.output
 
 
+def test_uninstall_when_not_installed_says_so(shop_db, runner):
+    result = runner.invoke(cli.main, ["uninstall", "--yes", *shop_args(shop_db)])
+    assert result.exit_code == 0, result.output
+    assert "was not installed" in result.output and "nothing to remove" in result.output
+
+
 def test_flask_group_in_a_host_app(shop_db, runner):
     app = Flask("host")
     app.config.update(shop_db.config())
