@@ -14,10 +14,24 @@ import shopdb
 from psonlinechat import ConfigError, OnlineChat, ShopError, get_state
 
 
+_APPS: list[Flask] = []
+
+
 def make_app(**config) -> Flask:
     app = Flask(__name__)
     app.config.update(config)
+    _APPS.append(app)
     return app
+
+
+@pytest.fixture(autouse=True)
+def dispose_engines():
+    """Close the pooled connections of every app a test made (else: unclosed sockets)."""
+    yield
+    while _APPS:
+        state = _APPS.pop().extensions.get("psonlinechat")
+        if state is not None:
+            state.engine.dispose()
 
 
 def test_init_app_registers_blueprint_and_state(ps_db):
@@ -135,7 +149,6 @@ def test_pool_survives_connections_dropped_by_the_server(ps_db):
         charset = conn.execute(sa.text("SELECT @@character_set_connection")).scalar()
     assert second_id != first_id
     assert charset == "utf8mb4"
-    engine.dispose()
 
 
 @pytest.mark.parametrize("key", ["not-a-key", "def00000" + "00" * 64,
