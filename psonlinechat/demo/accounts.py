@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from ..identity import ip2long
 from ..prestashop import passwords
-from ..repositories import customers, demo_shop, employees, guests
+from ..repositories import customers, demo_shop, employees, guests, sessions
 from ..tables import Tables
 
 #: PrestaShop's password policy caps length at bcrypt's limit.
@@ -143,23 +143,16 @@ def employee_cookie(session: Session, remote_addr: str | None) -> dict:
             "id_lang": session.id_lang}
 
 
-def sign_out_customer(conn: sa.Connection, t: Tables, cookie: dict[str, str]) -> None:
-    """Delete the session row the storefront cookie points at (if it is the customer's)."""
+def sign_out(conn: sa.Connection, t: Tables, kind: sessions.Kind,
+             cookie: dict[str, str]) -> None:
+    """Delete the session row a cookie points at, if it is its owner's, as logout does.
+
+    :param kind: ``"customer"`` (storefront cookie) or ``"employee"`` (``psAdmin``).
+    """
     try:
-        id_session, id_customer = int(cookie["session_id"]), int(cookie["id_customer"])
+        id_session, id_owner = int(cookie["session_id"]), int(cookie[f"id_{kind}"])
     except (KeyError, ValueError):
         return
-    row = customers.get_session(conn, t, id_session)
-    if row is not None and row.id_customer == id_customer:
-        customers.delete_session(conn, t, id_session)
-
-
-def sign_out_employee(conn: sa.Connection, t: Tables, cookie: dict[str, str]) -> None:
-    """Delete the session row the ``psAdmin`` cookie points at (if it is the employee's)."""
-    try:
-        id_session, id_employee = int(cookie["session_id"]), int(cookie["id_employee"])
-    except (KeyError, ValueError):
-        return
-    row = employees.get_session(conn, t, id_session)
-    if row is not None and row.id_employee == id_employee:
-        employees.delete_session(conn, t, id_session)
+    row = sessions.get(conn, t, kind, id_session)
+    if row is not None and row[0] == id_owner:
+        sessions.delete(conn, t, kind, id_session)

@@ -69,7 +69,8 @@ def logout():
     require_csrf()
     demo = get_demo()
     with get_state().engine.begin() as conn:
-        accounts.sign_out_employee(conn, get_state().tables, demo.cookies.read_admin(request))
+        accounts.sign_out(conn, get_state().tables, "employee",
+                          demo.cookies.read_admin(request))
     response = redirect(url_for("backoffice.login"))
     demo.cookies.delete_admin(request, response)
     return response

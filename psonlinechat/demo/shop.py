@@ -82,7 +82,7 @@ def seed_shop(conn: sa.Connection, t: Tables, *, domain: str, customer_password:
     group = seed.add_shop_group(conn, t, "Default")
     shop = seed.add_shop(conn, t, group, SHOP_NAME, domain=domain)
     en = seed.add_lang(conn, t, "en", "English (English)", [shop])
-    fr = seed.add_lang(conn, t, "fr", "Français (French)", [shop])
+    seed.add_lang(conn, t, "fr", "Français (French)", [shop])
     for name, value in core_configuration(shop, en, domain).items():
         seed.add_configuration(conn, t, name, value)
     customer = seed.add_customer(

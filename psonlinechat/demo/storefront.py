@@ -104,7 +104,7 @@ def logout():
     demo = get_demo()
     previous = demo.cookies.read_front(request)
     with get_state().engine.begin() as conn:
-        accounts.sign_out_customer(conn, get_state().tables, previous)
+        accounts.sign_out(conn, get_state().tables, "customer", previous)
     language = demo.language(get_state().identify_visitor(request).id_lang)
     flash(translator(language.iso_code)("signed_out"))
     response = redirect(url_for("storefront.home"))
