@@ -2,7 +2,10 @@
 
 Connections are checked before use (``pool_pre_ping``) so that a worker survives a
 database restart, renewed after ``PSONLINECHAT_POOL_RECYCLE`` seconds, and speak utf8mb4
-as PrestaShop's own do. SQLite is accepted for the embedded demo only.
+as PrestaShop's own do. They are READ COMMITTED from the start: every read sees the
+latest commit, which the chat's transactions need (see ``ChatContext.transaction``), and
+setting it per transaction cost two statements more each time. SQLite is accepted for the
+embedded demo only.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ def normalise_url(url: str) -> sa.URL:
                       f"names {backend!r}; PrestaShop runs on MySQL or MariaDB")
 
 
+#: The isolation level of every MySQL/MariaDB connection.
+ISOLATION_LEVEL = "READ COMMITTED"
+
+
 def create_engine(settings: Settings) -> sa.Engine:
     """Make the app's engine; no connection is opened until first use.
 
@@ -43,6 +50,7 @@ def create_engine(settings: Settings) -> sa.Engine:
         return sa.create_engine(url, connect_args={"check_same_thread": False})
     return sa.create_engine(
         url,
+        isolation_level=ISOLATION_LEVEL,
         pool_pre_ping=True,
         pool_recycle=settings.pool_recycle,
         pool_size=settings.pool_size,

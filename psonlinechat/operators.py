@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 #: What a visitor without a conversation may do.
 ONLINE, OFFLINE_FORM, UNAVAILABLE = "online", "offline_form", "unavailable"
+READ_COMMITTED = "READ COMMITTED"
 _DEADLOCK_CODES = {1205, 1213}  # lock wait timeout, deadlock: retry the transaction
 
 
@@ -64,9 +65,11 @@ class ChatContext:
         for attempt in range(attempts):
             try:
                 with self.engine.connect() as conn:
-                    if conn.dialect.name in {"mysql", "mariadb"}:
-                        # every read sees the latest commit, also after the first one
-                        conn.execution_options(isolation_level="READ COMMITTED")
+                    if (conn.dialect.name in {"mysql", "mariadb"}
+                            and conn.default_isolation_level != READ_COMMITTED):
+                        # every read sees the latest commit, also after the first one (the
+                        # app's engine is made so, see db.create_engine: nothing to set)
+                        conn.execution_options(isolation_level=READ_COMMITTED)
                     with conn.begin():
                         return work(conn)
             except sa.exc.OperationalError as exc:

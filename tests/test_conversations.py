@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+import sqlalchemy as sa
 
 from chatclient import ChatShop
 from psonlinechat import protocol
@@ -169,6 +170,41 @@ def test_concurrent_senders_get_gapless_sequence_numbers_and_resends_store_once(
     assert all(e.body == e.client_id for e in events[1:])
     [row] = shop.query(shop.db.tables.conversation.select())
     assert row.last_seq == senders // 2 + 1
+
+
+def statements_of(engine, action):
+    """The SQL statements ``action()`` sends through ``engine`` (pings and commits aside)."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement.split(None, 1)[0].upper())
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_message_costs_three_statements_in_a_read_committed_transaction(shop):
+    conversations = shop.chat.conversations
+    engine = shop.chat.ctx.engine
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT @@tx_isolation").scalar() == "READ-COMMITTED"
+    token = conversations.issue_token()
+    cid = conversations.post_customer(shop.visitor_, token, client_id="a",
+                                      body="open").event.id_conversation
+    # lock + resend check, insert, update; no SET of the isolation level, no read-back
+    assert statements_of(engine, lambda: conversations.post_customer(
+        shop.visitor_, token, client_id="b", body="two")) == ["SELECT", "INSERT", "UPDATE"]
+    # the operator's also reads the operator name (the settings' revision) in the same
+    # transaction, and nothing after it
+    assert statements_of(engine, lambda: conversations.post_operator(
+        shop.id_employee, shop.id_shop, cid, client_id="c", body="three")) == [
+        "SELECT", "INSERT", "UPDATE", "SELECT"]
+    assert statements_of(engine, lambda: conversations.post_customer(
+        shop.visitor_, token, client_id="b", body="two")) == ["SELECT"]  # a resend
 
 
 @pytest.mark.parametrize("body, cleaned", [
