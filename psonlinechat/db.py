@@ -4,8 +4,10 @@ Connections are checked before use (``pool_pre_ping``) so that a worker survives
 database restart, renewed after ``PSONLINECHAT_POOL_RECYCLE`` seconds, and speak utf8mb4
 as PrestaShop's own do. They are READ COMMITTED from the start: every read sees the
 latest commit, which the chat's transactions need (see ``ChatContext.transaction``), and
-setting it per transaction cost two statements more each time. SQLite is accepted for the
-embedded demo only.
+setting it per transaction cost two statements more each time. A connection given back
+right after its transaction ended (see :func:`transaction_ended`) skips the pool's
+ROLLBACK; every other one is rolled back as SQLAlchemy's pool would. SQLite is accepted
+for the embedded demo only.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def create_engine(settings: Settings) -> sa.Engine:
     url = normalise_url(settings.database_url or "")
     if url.get_backend_name() == "sqlite":
         return sa.create_engine(url, connect_args={"check_same_thread": False})
-    return sa.create_engine(
+    engine = sa.create_engine(
         url,
         isolation_level=ISOLATION_LEVEL,
         pool_pre_ping=True,
@@ -56,8 +58,33 @@ def create_engine(settings: Settings) -> sa.Engine:
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
         pool_timeout=10,
+        pool_reset_on_return=None,  # _reset_on_return does it
         connect_args=connect_args(url),
     )
+    sa.event.listen(engine, "reset", _reset_on_return)
+    return engine
+
+
+_ENDED = "psonlinechat.transaction_ended"
+
+
+def transaction_ended(conn: sa.Connection) -> None:
+    """Note that ``conn``'s transaction was just committed (or rolled back) and nothing ran
+    since: when ``conn`` closes, the pool gives it back without a ROLLBACK.
+
+    SQLAlchemy's pool rolls back every connection given back, except one closed with its
+    transaction still open (which it rolls back itself): after a commit that is a round
+    trip to the database for nothing. Call this last, just before closing.
+    """
+    conn.info[_ENDED] = True
+
+
+def _reset_on_return(dbapi_connection: object, record: object,
+                     state: sa.pool.PoolResetState) -> None:
+    """The pool's reset: a ROLLBACK, unless the transaction was already ended."""
+    ended = record.info.pop(_ENDED, False) if record is not None else False
+    if not (ended or state.transaction_was_reset):
+        dbapi_connection.rollback()
 
 
 def connect_args(url: sa.URL) -> dict[str, object]:

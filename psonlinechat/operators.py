@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from . import db
 from .broker import Broker, conversation_channel, shop_channel, visitors_channel
 from .module_settings import ModuleSettings
 from .repositories import conversations as conv_repo, operators as repo
@@ -71,7 +72,9 @@ class ChatContext:
                         # app's engine is made so, see db.create_engine: nothing to set)
                         conn.execution_options(isolation_level=READ_COMMITTED)
                     with conn.begin():
-                        return work(conn)
+                        result = work(conn)
+                    db.transaction_ended(conn)  # committed: no ROLLBACK when given back
+                    return result
             except sa.exc.OperationalError as exc:
                 code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
                 if code not in _DEADLOCK_CODES or attempt == attempts - 1:
