@@ -304,10 +304,11 @@ def front_cookie_name(id_shop: int, id_shop_group: int | None = None,
 def candidates(cookies: Mapping[str, str], names: Iterable[str] = (),
                limit: int = 16) -> list[tuple[str, str]]:
     """The cookies worth decrypting: those in ``names`` when any is present, else every
-    ``PrestaShop-*`` cookie (at most ``limit``), skipping oversized ones.
+    ``PrestaShop-*`` cookie (at most ``limit``), skipping oversized ones. Never raises.
     """
     def fits(name: str, value: str) -> bool:
-        return len(name.encode("utf-8")) + len(value.encode("utf-8", "replace")) <= MAX_COOKIE_BYTES
+        size = len(name.encode("utf-8", "replace")) + len(value.encode("utf-8", "replace"))
+        return size <= MAX_COOKIE_BYTES
 
     wanted = [name for name in dict.fromkeys(names) if name in cookies]
     chosen = wanted or [name for name in cookies if name.startswith(NAME_PREFIX)]
