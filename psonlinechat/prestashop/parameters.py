@@ -30,6 +30,11 @@ REQUIRED = ("database_host", "database_name", "database_user", "database_passwor
             "database_prefix", "cookie_key", "new_cookie_key", "cookie_iv")
 
 
+#: Deepest array nesting read; parameters.php nests two deep, and far deeper text would
+#: exhaust Python's recursion limit.
+MAX_DEPTH = 32
+
+
 class _ParseError(Exception):
     def __init__(self, line: int, message: str) -> None:
         super().__init__(f"line {line}: {message}")
@@ -108,6 +113,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = _tokens(text)
         self.pos = 0
+        self.depth = 0
 
     def peek(self) -> tuple[str, Any, int]:
         return self.tokens[self.pos]
@@ -154,6 +160,9 @@ class _Parser:
         raise _ParseError(line, f"unexpected {raw or 'end of file'!r} where a value belongs")
 
     def array_items(self, closer: str) -> dict[Any, Any]:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _ParseError(self.peek()[2], f"arrays nested deeper than {MAX_DEPTH} levels")
         items: dict[Any, Any] = {}
         next_index = 0
         while not (self.peek()[0] == "punct" and self.peek()[1] == closer):
@@ -175,6 +184,7 @@ class _Parser:
                 kind, raw, line = self.peek()
                 raise _ParseError(line, f"expected ',' or {closer!r}, found {raw!r}")
         self.pos += 1
+        self.depth -= 1
         return items
 
 
