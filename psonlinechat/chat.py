@@ -41,7 +41,7 @@ class Chat:
         """Every host of the shop's ``shop_url`` rows (cached for 30 seconds)."""
         at, hosts = self._hosts
         if time.monotonic() - at > _HOSTS_TTL:
-            with self.state.engine.connect() as conn:
+            with self.ctx.connect() as conn:
                 hosts = {host.lower() for host in shops.shop_hosts(conn, self.ctx.tables)}
             self._hosts = (time.monotonic(), hosts)
         return hosts

@@ -112,7 +112,7 @@ class Conversations:
         """
         if not self.token_is_ours(token):
             raise ChatError("invalid_token", "this conversation token is not valid")
-        with self.ctx.engine.connect() as conn:
+        with self.ctx.connect() as conn:
             conversation = repo.find_by_token(conn, self.ctx.tables, token_hash(token))
         if conversation is None:
             return None
@@ -125,29 +125,29 @@ class Conversations:
     # --- reads ----------------------------------------------------------------------------
 
     def get(self, id_conversation: int) -> Conversation | None:
-        with self.ctx.engine.connect() as conn:
+        with self.ctx.connect() as conn:
             return repo.get(conn, self.ctx.tables, id_conversation)
 
     def active(self, id_shop: int) -> list[Conversation]:
         """The shop's ongoing and finished conversations (the operators' recap)."""
-        with self.ctx.engine.connect() as conn:
+        with self.ctx.connect() as conn:
             return repo.list_active(conn, self.ctx.tables, id_shop)
 
     def events_after(self, id_conversation: int, after_seq: int,
                      until_seq: int | None = None) -> list[Event]:
         """The logged events after ``after_seq`` (and up to ``until_seq``), in order."""
-        with self.ctx.engine.connect() as conn:
+        with self.ctx.connect() as conn:
             return repo.events_after(conn, self.ctx.tables, id_conversation, after_seq,
                                      until_seq)
 
     def operator_name(self, id_shop: int) -> str:
         """The name visitors see under operator messages."""
-        with self.ctx.engine.connect() as conn:
+        with self.ctx.connect() as conn:
             return self.ctx.module_settings(conn, id_shop).operator_name
 
     def availability(self, id_shop: int) -> str:
         """What a visitor without a conversation may do (see :meth:`Operators.availability`)."""
-        with self.ctx.engine.connect() as conn:
+        with self.ctx.connect() as conn:
             return self.operators.availability(conn, id_shop)
 
     # --- the customer's side ----------------------------------------------------------

@@ -32,7 +32,7 @@ class OperatorSocket(ChatSocket):
 
     def on_hello(self, frame: protocol.Frame) -> None:
         id_shop = frame.get("id_shop", self.default_shop)
-        with self.chat.state.engine.connect() as conn:
+        with self.chat.ctx.connect() as conn:
             if shops.get_shop(conn, self.chat.ctx.tables, id_shop) is None:
                 raise ChatError("not_found", f"no shop {id_shop}")
         self.id_shop = id_shop
@@ -41,7 +41,7 @@ class OperatorSocket(ChatSocket):
         self.opened = True
         with self.outbox.lock:
             items = self._replay(id_shop, frame.get("last_seqs", {}))
-            with self.chat.state.engine.connect() as conn:
+            with self.chat.ctx.connect() as conn:
                 state = self.chat.operators.availability(conn, id_shop)
                 present = self.chat.operators_present(conn, id_shop)
             self.send({"type": "recap", "id_employee": self.employee.id_employee,

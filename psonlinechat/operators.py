@@ -11,11 +11,12 @@ system and archived too, and visitors are put in the offline state.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -47,6 +48,11 @@ class ChatContext:
     :param module_settings: ``(conn, id_shop) -> ModuleSettings`` (the merchant's settings).
     :param create_guest: ``(conn, tables, *, id_customer, user_agent, accept_language) -> int``.
     :param clock: the current UTC time (tests may freeze it).
+
+    The chat's database work goes through :meth:`connect` (and :meth:`transaction`), which
+    lets at most ``PSONLINECHAT_POOL_SIZE`` of it run at once: past that, handlers wait
+    their turn here, without a time limit, instead of timing out at the pool (whose
+    overflow stays free for the rest of the app: handshakes, pages).
     """
 
     engine: sa.Engine
@@ -57,6 +63,34 @@ class ChatContext:
     create_guest: Callable[..., int]
     clock: Callable[[], dt.datetime] = utcnow
 
+    def __post_init__(self) -> None:
+        self._gate = threading.BoundedSemaphore(max(1, self.settings.pool_size))
+        self._held = threading.local()  # greenlet-local under gevent
+        self._count_lock = threading.Lock()
+        self.waiting = 0  #: handlers waiting for their turn at the database now
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[sa.Connection]:
+        """A pooled connection once the chat's turn comes (see the class docstring); a
+        handler already holding one (nested use) does not wait again."""
+        depth = getattr(self._held, "depth", 0)
+        if depth == 0 and not self._gate.acquire(blocking=False):
+            with self._count_lock:
+                self.waiting += 1
+            try:
+                self._gate.acquire()
+            finally:
+                with self._count_lock:
+                    self.waiting -= 1
+        self._held.depth = depth + 1
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        finally:
+            self._held.depth = depth
+            if depth == 0:
+                self._gate.release()
+
     def transaction(self, work: Callable[[sa.Connection], Any], attempts: int = 4) -> Any:
         """Run ``work(conn)`` in a READ COMMITTED transaction, again if the database chose
         it as a deadlock victim.
@@ -65,7 +99,7 @@ class ChatContext:
         """
         for attempt in range(attempts):
             try:
-                with self.engine.connect() as conn:
+                with self.connect() as conn:
                     if (conn.dialect.name in {"mysql", "mariadb"}
                             and conn.default_isolation_level != READ_COMMITTED):
                         # every read sees the latest commit, also after the first one (the
@@ -126,7 +160,7 @@ class Operators:
 
     def publish_availability(self, id_shop: int) -> str:
         """Tell the shop's visitors what they may do now; return it."""
-        with self.ctx.engine.connect() as conn:
+        with self.ctx.connect() as conn:
             state = self.availability(conn, id_shop)
             present = repo.present_ids(conn, self.ctx.tables, id_shop, self.presence())
         self.ctx.publish(visitors_channel(id_shop), {"type": "state", "state": state})
@@ -157,7 +191,7 @@ class Operators:
 
     def is_online(self, id_employee: int, id_shop: int) -> bool:
         """The operator's switch."""
-        with self.ctx.engine.connect() as conn:
+        with self.ctx.connect() as conn:
             operator = repo.get(conn, self.ctx.tables, id_employee, id_shop)
         return bool(operator and operator.online)
 
@@ -218,7 +252,7 @@ class Operators:
     def _publish_offline_events(self, id_shop: int, events: list[tuple[str, dict]]) -> None:
         from .protocol import log_event  # protocol imports the repositories only
 
-        with self.ctx.engine.connect() as conn:
+        with self.ctx.connect() as conn:
             state = self.availability(conn, id_shop)
             operator_name = self.ctx.module_settings(conn, id_shop).operator_name
         for kind, payload in events:
@@ -240,7 +274,7 @@ class Operators:
     def sweep(self) -> list[tuple[int, int]]:
         """Switch offline the operators no longer there; return ``(id_employee, id_shop)``
         of those this call took offline (another worker may take some first)."""
-        with self.ctx.engine.connect() as conn:
+        with self.ctx.connect() as conn:
             candidates = repo.absent_but_online(conn, self.ctx.tables, self.presence())
         gone = []
         for id_employee, id_shop in candidates:

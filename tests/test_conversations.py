@@ -172,6 +172,57 @@ def test_concurrent_senders_get_gapless_sequence_numbers_and_resends_store_once(
     assert row.last_seq == senders // 2 + 1
 
 
+def test_senders_past_the_pool_size_wait_their_turn_instead_of_failing(mariadb):
+    shop = ChatShop(pool_size=2, heartbeat_seconds=10)
+    try:
+        with shop.db.engine.begin() as conn:
+            id_employee = testing.add_employee(conn, shop.db.tables, email="op@example.test")
+        chat = chat_for(shop.state)
+        ctx, conversations = chat.ctx, chat.conversations
+        chat.operators.socket_opened(id_employee, shop.id_shop)
+        chat.operators.set_status(id_employee, shop.id_shop, True)
+        visitor = Visitor(id_shop=shop.id_shop, id_lang=shop.db.ids["en"])
+        token = conversations.issue_token()
+        cid = conversations.post_customer(visitor, token, client_id="open",
+                                          body="hi").event.id_conversation
+        holding, release = threading.Semaphore(0), threading.Event()
+
+        def hold(conn):  # a slow transaction: keeps its connection until released
+            holding.release()
+            release.wait()
+
+        holders = [threading.Thread(target=ctx.transaction, args=(hold,)) for _ in range(2)]
+        for thread in holders:
+            thread.start()
+        assert holding.acquire(timeout=30) and holding.acquire(timeout=30)
+        results: list[object] = []
+
+        def send(n: int) -> None:
+            try:
+                results.append(conversations.post_operator(
+                    id_employee, shop.id_shop, cid, client_id=f"q{n}", body=f"queued {n}"))
+            except Exception as exc:  # reported by the assertions below
+                results.append(exc)
+
+        senders = [threading.Thread(target=send, args=(n,)) for n in range(6)]
+        for thread in senders:
+            thread.start()
+        # wait until every sender is queued (a bounded wait: it asserts no duration)
+        while ctx.waiting < 6 and any(thread.is_alive() for thread in senders):
+            threading.Event().wait(0.01)
+        assert ctx.waiting == 6
+        pool = shop.state.engine.pool
+        assert pool.checkedout() == 2  # the queued ones wait at the gate, not at the pool
+        release.set()
+        for thread in holders + senders:
+            thread.join()
+        assert not [r for r in results if isinstance(r, Exception)]
+        assert sorted(r.event.seq for r in results) == list(range(2, 8))
+        assert ctx.waiting == 0 and pool.checkedout() == 0
+    finally:
+        shop.close()
+
+
 def statements_of(engine, action):
     """The SQL statements ``action()`` sends through ``engine`` (pings and commits aside)."""
     seen: list[str] = []
