@@ -140,6 +140,40 @@ def test_a_host_port_of_non_ascii_digits_is_not_a_port(host, expected):
     assert parameters.from_text(text).database_url() == expected
 
 
+@st.composite
+def double_quoted(draw):
+    """A string and a PHP double-quoted literal of it, each character written literally or
+    as its UTF-8 bytes in \\x or octal escapes, or as \\u{…}."""
+    value = draw(php_text)
+    parts = []
+    for char in value:
+        how = draw(st.sampled_from(["literal", "hex", "octal", "unicode"]))
+        if how == "literal":
+            parts.append({"\\": "\\\\", '"': '\\"', "$": "\\$"}.get(char, char))
+        elif how == "unicode":
+            parts.append(f"\\u{{{draw(st.sampled_from(['', '0', '00']))}{ord(char):x}}}")
+        else:
+            form = "\\x{:02x}" if how == "hex" else "\\{:03o}"
+            parts.extend(form.format(byte) for byte in char.encode())
+    return value, '"' + "".join(parts) + '"'
+
+
+@FAST
+@given(case=double_quoted())
+@example(case=("\n1", '"\\0121"'))
+@example(case=("\0", '"\\0"'))
+def test_double_quoted_escapes_are_bytes_as_in_php(case):
+    value, literal = case
+    assert parameters.parse(f"<?php return {literal};") == value
+
+
+@pytest.mark.parametrize("literal", ['"\\\\$a"', '"{$a}"', '"${a}"', '"\\u{110000}"',
+                                     '"\\u{d800}"', '"\\xff"', '"\\u{' + "f" * 40 + '}"'])
+def test_double_quoted_strings_php_would_not_give_as_utf8_text_are_refused(literal):
+    with pytest.raises(ValueError, match="line 1: double-quoted|line 1: .*code point"):
+        parameters.parse(f"<?php return {literal};")
+
+
 def test_deep_nesting_is_a_config_error_naming_the_line():
     with pytest.raises(ConfigError, match="line 2: arrays nested deeper than"):
         parameters.from_text("<?php return\n" + "[" * 2000 + "]" * 2000 + ";")
