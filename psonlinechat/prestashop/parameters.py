@@ -54,7 +54,8 @@ _TOKEN_RE = re.compile(r"""
 """, re.S | re.X)
 
 _DQ_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "v": "\v", "e": "\x1b", "f": "\f",
-               "\\": "\\", "$": "$", '"': '"', "0": "\0"}
+               "\\": "\\", "$": "$", '"': '"'}
+_DQ_NUMERIC_RE = re.compile(r"x([0-9A-Fa-f]{1,2})|u\{([0-9A-Fa-f]+)\}|([0-7]{1,3})")
 
 
 def _unquote_single(body: str) -> str:
@@ -63,27 +64,36 @@ def _unquote_single(body: str) -> str:
 
 
 def _unquote_double(body: str, line: int) -> str:
-    if re.search(r"(?<!\\)\$[A-Za-z_{]", body):
-        raise _ParseError(line, "double-quoted string with a variable in it")
-    out, i = [], 0
+    # PHP strings are bytes: \x and octal escapes give one byte each, \u{…} its UTF-8, and
+    # the whole must then be UTF-8 (the file is read as UTF-8 text).
+    out, i = bytearray(), 0
     while i < len(body):
         char = body[i]
+        if char == "$" and re.match(r"[A-Za-z_{]", body[i + 1:i + 2]):
+            raise _ParseError(line, "double-quoted string with a variable in it")
         if char == "\\" and i + 1 < len(body):
             nxt = body[i + 1]
             if nxt in _DQ_ESCAPES:
-                out.append(_DQ_ESCAPES[nxt])
+                out += _DQ_ESCAPES[nxt].encode()
                 i += 2
                 continue
-            match = re.match(r"x([0-9A-Fa-f]{1,2})|u\{([0-9A-Fa-f]+)\}|([0-7]{1,3})", body[i + 1:])
+            match = _DQ_NUMERIC_RE.match(body, i + 1)
             if match:
                 hex_byte, code_point, octal = match.groups()
-                out.append(chr(int(hex_byte, 16)) if hex_byte else
-                           chr(int(code_point, 16)) if code_point else chr(int(octal, 8) & 0xFF))
-                i += 1 + match.end()
+                if hex_byte or octal:
+                    out.append(int(hex_byte, 16) if hex_byte else int(octal, 8) & 0xFF)
+                elif int(code_point, 16) > 0x10FFFF:
+                    raise _ParseError(line, f"\\u{{{code_point}}} is not a Unicode code point")
+                else:
+                    out += chr(int(code_point, 16)).encode("utf-8", "surrogatepass")
+                i = match.end()
                 continue
-        out.append(char)
+        out += char.encode("utf-8", "surrogatepass")
         i += 1
-    return "".join(out)
+    try:
+        return out.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _ParseError(line, "double-quoted string whose escapes are not UTF-8") from None
 
 
 def _tokens(text: str) -> list[tuple[str, Any, int]]:
