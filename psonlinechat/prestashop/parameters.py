@@ -55,6 +55,8 @@ _TOKEN_RE = re.compile(r"""
 
 _DQ_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "v": "\v", "e": "\x1b", "f": "\f",
                "\\": "\\", "$": "$", '"': '"'}
+# ASCII digits only: str.isdigit also takes '²' or '３', which int() then refuses.
+_PORT_RE = re.compile(r"[0-9]+")
 _DQ_NUMERIC_RE = re.compile(r"x([0-9A-Fa-f]{1,2})|u\{([0-9A-Fa-f]+)\}|([0-7]{1,3})")
 
 
@@ -247,7 +249,7 @@ class ShopParameters:
         host, port, socket = self.database_host.strip(), None, None
         if ":" in host and not host.startswith("["):
             host, _, tail = host.partition(":")
-            if tail.isdigit():
+            if _PORT_RE.fullmatch(tail):
                 port = int(tail)
             elif tail:
                 socket = tail
@@ -289,7 +291,7 @@ def from_text(text: str, *, source: str = RELATIVE_PATH) -> ShopParameters:
         if not php_string(params[key]):
             raise ConfigError(ROOT_KEY, f"points to a shop whose {source} has an empty {key}")
     port = params.get("database_port")
-    if port not in (None, "") and not str(port).strip().isdigit():
+    if port not in (None, "") and not _PORT_RE.fullmatch(str(port).strip()):
         raise ConfigError(ROOT_KEY, f"points to a shop whose {source} has database_port "
                                     f"{port!r}, not a number")
     known = {field.name for field in dataclasses.fields(ShopParameters)}
