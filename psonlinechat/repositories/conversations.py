@@ -3,12 +3,17 @@
 Every function takes the connection (inside the caller's transaction) and the tables
 first. Dates are naive UTC datetimes. ``*_for_update`` reads are locking reads: they take
 row locks until the transaction ends and always see the latest committed rows.
+
+The statements of a message's path (:func:`lock_for_post`, :func:`append`) are built once
+per set of tables with bound parameters and reused: SQLAlchemy then neither rebuilds
+them nor recomputes their cache key for each message.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 
 import sqlalchemy as sa
 
@@ -168,25 +173,38 @@ def lock_for_post(conn: sa.Connection, t: Tables, *, author: str, client_id: str
     :returns: the locked conversation and the event already posted with this client id
         (``None`` when it is new).
     """
-    c, m = t.conversation, t.message
-    sent = (m.c.id_conversation == c.c.id_conversation) & (m.c.author == author) & (
-        m.c.client_id == client_id)
-    stmt = (sa.select(*(c.c[name] for name in _CONVERSATION_FIELDS),
-                      *(m.c[name].label("m_" + name) for name in _EVENT_FIELDS))
-            .select_from(c.outerjoin(m, sent)))
+    by_id, by_token = _lock_statements(t.conversation, t.message)
     if id_conversation is not None:
-        stmt = stmt.where(c.c.id_conversation == id_conversation)
+        row = conn.execute(by_id, {"p_author": author, "p_client_id": client_id,
+                                   "p_key": id_conversation}).first()
     else:
-        stmt = stmt.where(c.c.token_hash == token_hash)
-    row = conn.execute(stmt.with_for_update()).first()
+        row = conn.execute(by_token, {"p_author": author, "p_client_id": client_id,
+                                      "p_key": token_hash}).first()
     if row is None:
         return None
-    values = row._mapping
-    conversation = Conversation(**{name: values[name] for name in _CONVERSATION_FIELDS})
-    earlier = None
-    if values["m_seq"] is not None:
-        earlier = Event(**{name: values["m_" + name] for name in _EVENT_FIELDS})
+    split = len(_CONVERSATION_FIELDS)
+    conversation = Conversation(*row[:split])
+    earlier = None if row[split + 1] is None else Event(*row[split:])
     return conversation, earlier
+
+
+@functools.lru_cache(maxsize=64)
+def _lock_statements(c: sa.Table, m: sa.Table) -> tuple[sa.Select, sa.Select]:
+    """:func:`lock_for_post`'s two locking reads (by id, by token), built once."""
+    sent = ((m.c.id_conversation == c.c.id_conversation) & (m.c.author == sa.bindparam("p_author"))
+            & (m.c.client_id == sa.bindparam("p_client_id")))
+    stmt = (sa.select(*(c.c[name] for name in _CONVERSATION_FIELDS),
+                      *(m.c[name] for name in _EVENT_FIELDS))
+            .select_from(c.outerjoin(m, sent)))
+    key = sa.bindparam("p_key")
+    return (stmt.where(c.c.id_conversation == key).with_for_update(),
+            stmt.where(c.c.token_hash == key).with_for_update())
+
+
+@functools.lru_cache(maxsize=64)
+def _append_statements(c: sa.Table, m: sa.Table) -> tuple[sa.Insert, sa.Update]:
+    """:func:`append`'s insert and update; the update sets the columns it is given."""
+    return sa.insert(m), sa.update(c).where(c.c.id_conversation == sa.bindparam("p_key"))
 
 
 def status_values(status: str, now: dt.datetime, *, ended_by: str | None = None,
@@ -214,17 +232,17 @@ def append(conn: sa.Connection, t: Tables, *, id_conversation: int, seq: int, ki
 
     :raises sqlalchemy.exc.IntegrityError: the sender's client id is already in the log.
     """
-    event = append_event(conn, t, id_conversation=id_conversation, seq=seq, kind=kind,
-                         author=author, now=now, body=body, id_employee=id_employee,
-                         client_id=client_id)
-    values: dict = {"last_seq": seq, "date_upd": now, **columns}
+    insert, update = _append_statements(t.conversation, t.message)
+    conn.execute(insert, {"id_conversation": id_conversation, "seq": seq, "kind": kind,
+                          "author": author, "id_employee": id_employee, "body": body,
+                          "client_id": client_id, "date_add": now})
+    values: dict = {"p_key": id_conversation, "last_seq": seq, "date_upd": now, **columns}
     if kind == "message":
         values["last_message_at"] = now
         if author == "customer":
             values.update(last_customer_message=body, last_customer_message_at=now)
-    c = t.conversation
-    conn.execute(sa.update(c).where(c.c.id_conversation == id_conversation).values(**values))
-    return event
+    conn.execute(update, values)
+    return Event(id_conversation, seq, kind, author, id_employee, body, client_id, now, None)
 
 
 def append_event(conn: sa.Connection, t: Tables, *, id_conversation: int, seq: int, kind: str,
