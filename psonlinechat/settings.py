@@ -12,6 +12,7 @@ naming the key, when one is missing or malformed.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -19,7 +20,8 @@ from typing import Any
 
 from .errors import ConfigError
 
-_PREFIX_RE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
+_PREFIX_RE = re.compile(r"[A-Za-z0-9_]{1,32}")
+_INT_RE = re.compile(r"[0-9]{1,9}")
 
 
 def validate_table_prefix(prefix: str) -> str:
@@ -27,7 +29,7 @@ def validate_table_prefix(prefix: str) -> str:
 
     :raises ConfigError: it holds anything but letters, digits and ``_`` or is too long.
     """
-    if not isinstance(prefix, str) or not _PREFIX_RE.match(prefix):
+    if not isinstance(prefix, str) or not _PREFIX_RE.fullmatch(prefix):
         raise ConfigError(
             "PSONLINECHAT_TABLE_PREFIX",
             f"{prefix!r} is not a table prefix: use 1 to 32 letters, digits or '_'",
@@ -123,10 +125,10 @@ def _as_str(key: Key, value: Any) -> str:
 def _as_int(key: Key, value: Any) -> int:
     if isinstance(value, bool):
         raise ConfigError(key.config_name, f"must be a whole number, not {value!r}")
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ConfigError(key.config_name, f"must be a whole number, not {value!r}") from None
+    text = str(value).strip()
+    if not _INT_RE.fullmatch(text):
+        raise ConfigError(key.config_name, f"must be a whole number, not {value!r}")
+    number = int(text)
     if number < 1:
         raise ConfigError(key.config_name, f"must be at least 1, not {number}")
     return number
@@ -137,8 +139,8 @@ def _as_float(key: Key, value: Any) -> float:
         number = float(str(value).strip())
     except ValueError:
         raise ConfigError(key.config_name, f"must be a number, not {value!r}") from None
-    if not number > 0:
-        raise ConfigError(key.config_name, f"must be more than 0, not {number}")
+    if not (number > 0 and math.isfinite(number)):
+        raise ConfigError(key.config_name, f"must be a finite number above 0, not {number}")
     return number
 
 
@@ -155,7 +157,10 @@ def _as_bool(key: Key, value: Any) -> bool:
 
 def _as_url(key: Key, value: Any) -> str:
     text = _as_str(key, value)
-    scheme = urllib.parse.urlsplit(text).scheme
+    try:
+        scheme = urllib.parse.urlsplit(text).scheme
+    except ValueError as exc:
+        raise ConfigError(key.config_name, f"{text!r} is not a URL: {exc}") from None
     if not scheme or "://" not in text:
         raise ConfigError(key.config_name, f"{text!r} is not a URL (scheme://…)")
     return text

@@ -62,9 +62,6 @@ def test_any_mix_of_keys_gives_settings_or_config_error(config):
         assert exc.key.startswith("PSONLINECHAT_")
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "settings._as_url calls urllib.parse.urlsplit, which raises ValueError on an unclosed '[' "
-    "or a netloc that NFKC changes; the fix is to turn that ValueError into a ConfigError"))
 @pytest.mark.parametrize("key, value", [("DATABASE_URL", "mysql://[::1/db"),
                                         ("REDIS_URL", "redis://[x"),
                                         ("DATABASE_URL", "mysql://h\uff03x/db")])
@@ -74,9 +71,15 @@ def test_malformed_urls_are_a_config_error(key, value):
     assert info.value.key == f"PSONLINECHAT_{key}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "validate_table_prefix's pattern ends in '$', which also matches before a final newline, "
-    "so a prefix 'ps_\\n' from parameters.php is taken; the fix is re.fullmatch or '\\Z'"))
 def test_a_table_prefix_with_a_trailing_newline_is_refused():
     with pytest.raises(ConfigError):
         psettings.validate_table_prefix("ps_\n")
+
+
+@pytest.mark.parametrize("key, value", [("POOL_SIZE", "1_0"), ("POOL_SIZE", "\u0661\u0662"),
+                                        ("POOL_SIZE", "+5"), ("RATE_WINDOW", "inf"),
+                                        ("RATE_WINDOW", "1e400"), ("HEARTBEAT_SECONDS", "nan")])
+def test_numbers_must_be_plain_and_finite(key, value):
+    with pytest.raises(ConfigError) as info:
+        psettings.load({**DB, f"PSONLINECHAT_{key}": value})
+    assert info.value.key == f"PSONLINECHAT_{key}"
