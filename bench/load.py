@@ -84,6 +84,17 @@ def rss_and_cpu(pid: int) -> tuple[int, float]:
     return rss_pages * PAGE_SIZE, (int(stat[11]) + int(stat[12])) / CLOCK_TICKS
 
 
+def database_pid() -> int | None:
+    """The MariaDB (or MySQL) server's process, if it runs on this machine."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                if pathlib.Path(f"/proc/{entry}/comm").read_text().strip() in {"mariadbd",
+                                                                               "mysqld"}:
+                    return int(entry)
+    return None
+
+
 class Sampler(threading.Thread):
     """Samples the RSS and CPU of a process tree twice a second."""
 
@@ -95,6 +106,8 @@ class Sampler(threading.Thread):
         self.peak_worker_rss = 0
         self.cpu_start = self._cpu()
         self.cpu_end = self.cpu_start
+        self.database = database_pid()
+        self.database_cpu_start = rss_and_cpu(self.database)[1] if self.database else 0.0
 
     def _cpu(self) -> float:
         return sum(rss_and_cpu(pid)[1] for pid in process_tree(self.root))
@@ -113,7 +126,10 @@ class Sampler(threading.Thread):
         self.join()
         return {"peak_rss_mb": round(self.peak_rss / 2**20, 1),
                 "peak_worker_rss_mb": round(self.peak_worker_rss / 2**20, 1),
-                "cpu_seconds": round(self.cpu_end - self.cpu_start, 2)}
+                "cpu_seconds": round(self.cpu_end - self.cpu_start, 2),
+                "database_cpu_seconds": round(rss_and_cpu(self.database)[1]
+                                              - self.database_cpu_start, 2)
+                if self.database else None}
 
 
 @contextlib.contextmanager
@@ -210,6 +226,7 @@ ROWS = (
     ("server peak RSS, all processes (MB)", lambda r: r["server"]["peak_rss_mb"]),
     ("peak RSS of one worker (MB)", lambda r: r["server"]["peak_worker_rss_mb"] or "-"),
     ("server CPU (s)", lambda r: r["server"]["cpu_seconds"]),
+    ("MariaDB CPU meanwhile (s)", lambda r: r["server"].get("database_cpu_seconds", "-")),
 )
 RATIO_ROWS = {"delivered / s", "visitor→operator p50 (ms)", "visitor→operator p99 (ms)",
               "operator→visitor p50 (ms)", "operator→visitor p99 (ms)", "max latency (ms)",
