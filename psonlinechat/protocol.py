@@ -82,24 +82,33 @@ class Frame:
         return self.fields.get(name, default)
 
 
+#: Ids and sequence numbers are the database's signed INT: anything larger names nothing.
+MAX_INT = 2**31 - 1
+_ID_KEY = re.compile(r"[0-9]{1,10}")
+
+
+def _count(value: Any) -> bool:
+    """Whether ``value`` is a whole number from 0 to :data:`MAX_INT` (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_INT
+
+
 def _check(kind: str, name: str, value: Any) -> Any:
     if kind == "str" and isinstance(value, str):
         return value
-    if kind == "int" and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if kind == "int" and _count(value):
         return value
     if kind == "bool" and isinstance(value, bool):
         return value
     if kind == "seqs" and isinstance(value, dict):
         seqs = {}
         for key, seq in value.items():
-            if not (key.isdigit() and isinstance(seq, int) and not isinstance(seq, bool)
-                    and seq >= 0):
+            if not (_ID_KEY.fullmatch(key) and _count(int(key)) and _count(seq)):
                 raise ProtocolError("bad_field", f"{name} maps conversation ids to sequence "
                                     "numbers", field=name)
             seqs[int(key)] = seq
         return seqs
-    wanted = {"str": "a string", "int": "a whole number, 0 or more", "bool": "true or false",
-              "seqs": "an object"}[kind]
+    wanted = {"str": "a string", "int": f"a whole number from 0 to {MAX_INT}",
+              "bool": "true or false", "seqs": "an object"}[kind]
     raise ProtocolError("bad_field", f"{name} must be {wanted}", field=name)
 
 
@@ -117,7 +126,8 @@ def parse(text: str | bytes, frames: dict[str, dict[str, tuple[str, bool]]], *,
         raise ProtocolError("frame_too_large", f"frames are limited to {max_bytes} bytes")
     try:
         data = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: a few thousand nested brackets fit well within max_bytes.
         raise ProtocolError("bad_json", "a frame must be a JSON object") from None
     if not isinstance(data, dict):
         raise ProtocolError("bad_json", "a frame must be a JSON object")
