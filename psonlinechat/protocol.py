@@ -92,8 +92,18 @@ def _count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_INT
 
 
+def _text(value: str) -> bool:
+    """Whether ``value`` is storable text: JSON's ``\\ud800`` escapes give lone surrogates,
+    which UTF-8 (and so the database, HMAC, logs) cannot encode."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _check(kind: str, name: str, value: Any) -> Any:
-    if kind == "str" and isinstance(value, str):
+    if kind == "str" and isinstance(value, str) and _text(value):
         return value
     if kind == "int" and _count(value):
         return value
@@ -107,7 +117,7 @@ def _check(kind: str, name: str, value: Any) -> Any:
                                     "numbers", field=name)
             seqs[int(key)] = seq
         return seqs
-    wanted = {"str": "a string", "int": f"a whole number from 0 to {MAX_INT}",
+    wanted = {"str": "a string of valid Unicode (no lone surrogates)", "int": f"a whole number from 0 to {MAX_INT}",
               "bool": "true or false", "seqs": "an object"}[kind]
     raise ProtocolError("bad_field", f"{name} must be {wanted}", field=name)
 

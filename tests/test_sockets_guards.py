@@ -131,3 +131,25 @@ def test_operator_cannot_reach_another_shops_conversation(shop):
                   {"type": "reopen", "id_conversation": 999999}):
         operator.send_raw(json.dumps(frame))
         assert operator.expect("error")["code"] == "not_found"
+
+
+@pytest.mark.parametrize("frame", [
+    '{"type": "message", "client_id": "s1", "body": "half \\ud800 a pair"}',
+    '{"type": "message", "client_id": "s2", "body": "\\udfff"}',
+])
+def test_lone_surrogates_in_a_body_are_refused_and_the_socket_stays_usable(shop, frame):
+    visitor = shop.visitor()
+    visitor.send_raw(frame)
+    error = visitor.expect("error")
+    assert error["code"] == "bad_field" and error["field"] == "body"
+    visitor.send("ping")
+    assert visitor.expect("pong") == {"type": "pong"}
+
+
+def test_lone_surrogates_in_hello_are_refused_and_the_socket_stays_usable(shop):
+    for field in ("token", "page_url"):
+        visitor = shop.connect("visitor", shop.anonymous())
+        visitor.send_raw('{"type": "hello", "%s": "x\\ud800.y"}' % field)
+        error = visitor.expect("error")
+        assert error["code"] == "bad_field" and error["field"] == field
+        assert visitor.hello()["type"] == "welcome"
