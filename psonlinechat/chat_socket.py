@@ -79,7 +79,7 @@ class ChatSocket:
         except ConnectionClosed:
             pass
         finally:
-            self.outbox.closed = True
+            self.outbox.close()
             for subscription in self.subscriptions:
                 subscription.cancel()
             self.closing()

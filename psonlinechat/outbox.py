@@ -4,11 +4,19 @@ The broker delivers at most once and in no promised order across channels; the d
 is the log. An :class:`Outbox` remembers the last sequence number it sent per
 conversation, drops a late or repeated event, and fills a gap from the log before it
 sends the event that revealed it.
+
+Sending never blocks the caller (often the broker's one listener thread, or another
+socket's handler): events wait in the outbox's queue for its writer thread. A client that
+stops reading lets that queue grow; past :data:`MAX_QUEUED_BYTES` the socket is cut, so
+that one stuck client holds neither memory nor the delivery to every other socket. A
+client that comes back replays what it missed from the log.
 """
 
 from __future__ import annotations
 
+import socket
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +25,9 @@ from simple_websocket import ConnectionClosed
 from . import protocol
 from .conversations import Conversations
 from .repositories.conversations import Event
+
+#: Text an outbox holds for a client that does not read before the socket is cut.
+MAX_QUEUED_BYTES = 1 << 20
 
 
 class Outbox:
@@ -33,16 +44,61 @@ class Outbox:
         self.lock = threading.RLock()
         self.seqs: dict[int, int] = {}
         self.closed = False
+        self._queue: deque[str] = deque()
+        self._queued_bytes = 0
+        self._ready = threading.Condition(threading.Lock())
+        self._writer: threading.Thread | None = None
 
     def send(self, event: dict[str, Any]) -> None:
-        """Send one event as is; a closed socket marks the outbox closed."""
-        with self.lock:
+        """Queue one event as is for the writer thread; never blocks on the socket. Past
+        :data:`MAX_QUEUED_BYTES` waiting, the socket is cut and the outbox closed."""
+        text = protocol.dumps(event)
+        with self.lock, self._ready:
             if self.closed:
                 return
+            if self._queued_bytes + len(text) > MAX_QUEUED_BYTES:
+                self._cut()
+                return
+            self._queue.append(text)
+            self._queued_bytes += len(text)
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write, daemon=True,
+                                                name="psonlinechat-outbox")
+                self._writer.start()
+            self._ready.notify()
+
+    def _write(self) -> None:
+        """The writer thread: send queued texts in order until the outbox closes."""
+        while True:
+            with self._ready:
+                while not self._queue and not self.closed:
+                    self._ready.wait()
+                if self.closed:
+                    return
+                text = self._queue.popleft()
+                self._queued_bytes -= len(text)
             try:
-                self.ws.send(protocol.dumps(event))
+                self.ws.send(text)
             except (ConnectionClosed, OSError):
-                self.closed = True
+                self.close()
+                return
+
+    def _cut(self) -> None:
+        """Close the outbox and shut the connection down under a writer stuck in send."""
+        self.closed = True
+        self._ready.notify_all()
+        try:
+            self.ws.sock.shutdown(socket.SHUT_RDWR)
+        except (AttributeError, OSError):
+            pass  # already gone
+
+    def close(self) -> None:
+        """Stop sending: what is still queued is dropped (the log keeps it)."""
+        with self._ready:
+            self.closed = True
+            self._queue.clear()
+            self._queued_bytes = 0
+            self._ready.notify_all()
 
     def render(self, events: list[Event]) -> list[dict[str, Any]]:
         """Logged events as this socket's audience sees them."""

@@ -248,3 +248,46 @@ class ChatShop:
         sockets.shutdown(self.state)
         self.state.engine.dispose()
         self.db.drop()
+
+
+class SilentClient:
+    """A visitor socket that sends frames but never reads what it is sent (a tiny receive
+    buffer, so that the server's side fills up soon): a stuck or hostile client."""
+
+    def __init__(self, shop: ChatShop, cookies: list[tuple[str, str]]) -> None:
+        import socket
+
+        from wsproto import ConnectionType, WSConnection
+        from wsproto.events import AcceptConnection, Request
+
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sock.connect((HOST, shop.server.port))
+        self.ws = WSConnection(ConnectionType.CLIENT)
+        cookie = "; ".join(f"{name}={value}" for name, value in cookies)
+        self.sock.sendall(self.ws.send(Request(
+            host=f"{HOST}:{shop.server.port}", target="/psonlinechat/ws/visitor",
+            extra_headers=[(b"origin", shop.origin.encode()), (b"cookie", cookie.encode())])))
+        while True:
+            self.ws.receive_data(self.sock.recv(4096))
+            if any(isinstance(event, AcceptConnection) for event in self.ws.events()):
+                break
+
+    def send(self, type: str, **fields: Any) -> None:
+        from wsproto.events import TextMessage
+
+        self.sock.sendall(self.ws.send(TextMessage(json.dumps({"type": type, **fields}))))
+
+    def drain(self, timeout: float = 10.0) -> int:
+        """Read until the server closes the connection; return the bytes read.
+
+        :raises TimeoutError: the connection stays open.
+        """
+        self.sock.settimeout(timeout)
+        total = 0
+        while chunk := self.sock.recv(65536):
+            total += len(chunk)
+        return total
+
+    def close(self) -> None:
+        self.sock.close()

@@ -153,3 +153,30 @@ def test_lone_surrogates_in_hello_are_refused_and_the_socket_stays_usable(shop):
         error = visitor.expect("error")
         assert error["code"] == "bad_field" and error["field"] == field
         assert visitor.hello()["type"] == "welcome"
+
+
+def test_a_client_that_stops_reading_is_cut_and_stalls_nobody(mariadb):
+    """Events to a socket whose client never reads pile up: past the outbox's limit the
+    socket is cut. Before, the publisher (here the operator's own handler) blocked in
+    send once the TCP buffers were full, and the operator's acks stopped."""
+    from chatclient import SilentClient
+
+    shop = ChatShop(max_message_length=20000, rate_limit=1000)
+    silent = None
+    try:
+        operator = shop.operator()
+        silent = SilentClient(shop, shop.anonymous())
+        silent.send("hello")
+        silent.send("message", client_id="c1", body="are you there?")
+        opened = operator.expect("conversation")["conversation"]["id_conversation"]
+        body = "€" * 20000  # 60 kB of UTF-8 per event
+        for n in range(150):  # 9 MB: past the outbox's 1 MiB and the kernel's buffers
+            ack = operator.say(body, client_id=f"o{n}", id_conversation=opened)
+            assert ack["type"] == "ack", ack
+        assert silent.drain() < 150 * len(body.encode())
+        visitor = shop.visitor()  # the others are served as before
+        assert visitor.say("hello")["type"] == "ack"
+    finally:
+        if silent is not None:
+            silent.close()
+        shop.close()
