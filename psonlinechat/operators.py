@@ -201,9 +201,8 @@ class Operators:
         :returns: whether the switch changed.
         """
         if online:
-            now = self.ctx.clock()
-            changed = self.ctx.transaction(lambda conn: repo.set_online(
-                conn, self.ctx.tables, id_employee, id_shop, True, now))
+            changed = self.ctx.transaction(lambda conn: self._go_online(conn, id_employee,
+                                                                        id_shop))
         else:
             changed = self._go_offline(id_employee, id_shop, absent_only=False)
         if changed:
@@ -211,6 +210,13 @@ class Operators:
                 "type": "status", "id_employee": id_employee, "online": online})
             self.publish_availability(id_shop)
         return changed
+
+    def _go_online(self, conn: sa.Connection, id_employee: int, id_shop: int) -> bool:
+        # Under the shop's lock: an operator going offline meanwhile decides whether anyone
+        # is left (and ends the ongoing conversations) before or after this, never during.
+        conv_repo.lock_shop(conn, self.ctx.tables, id_shop)
+        return repo.set_online(conn, self.ctx.tables, id_employee, id_shop, True,
+                               self.ctx.clock())
 
     def _go_offline(self, id_employee: int, id_shop: int, *, absent_only: bool) -> bool:
         t = self.ctx.tables
