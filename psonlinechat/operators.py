@@ -224,36 +224,42 @@ class Operators:
         events: list[tuple[str, dict]] = []
 
         def work(conn: sa.Connection) -> bool:
-            events.clear()
             conv_repo.lock_shop(conn, t, id_shop)
             if absent_only:
                 changed = repo.take_offline_if_absent(conn, t, id_employee, id_shop,
                                                       self.presence())
             else:
                 changed = repo.set_online(conn, t, id_employee, id_shop, False, now)
-            if not changed:
-                return False
-            to_archive = conv_repo.ids_with_status(conn, t, id_shop, conv_repo.FINISHED)
-            if not repo.present_ids(conn, t, id_shop, self.presence()):
-                for id_conversation in conv_repo.ids_with_status(conn, t, id_shop,
-                                                                 conv_repo.ONGOING):
-                    seq = conv_repo.next_seq(conn, t, id_conversation, now)
-                    event = conv_repo.append_event(conn, t, id_conversation=id_conversation,
-                                                   seq=seq, kind="ended", author="system",
-                                                   now=now)
-                    conv_repo.set_status(conn, t, id_conversation, conv_repo.FINISHED,
-                                         now=now, ended_by="system")
-                    events.append(("ended", dataclasses.asdict(event)))
-                    to_archive.append(id_conversation)
-            for id_conversation in to_archive:
-                conv_repo.set_status(conn, t, id_conversation, conv_repo.ARCHIVED, now=now)
-                events.append(("archived", {"id_conversation": id_conversation}))
-            return True
+            events[:] = self._archive(conn, id_shop, now) if changed else []
+            return changed
 
         changed = self.ctx.transaction(work)
         if changed:
             self._publish_offline_events(id_shop, events)
         return changed
+
+    def _archive(self, conn: sa.Connection, id_shop: int,
+                 now: dt.datetime) -> list[tuple[str, dict]]:
+        """Archive the shop's finished conversations, and when nobody is left, end the
+        ongoing ones (by the system) and archive them too; return what to publish. Call
+        under the shop's lock."""
+        t = self.ctx.tables
+        events: list[tuple[str, dict]] = []
+        to_archive = [id_conversation for id_conversation, _ in conv_repo.lock_with_status(
+            conn, t, id_shop, conv_repo.FINISHED)]
+        if not repo.present_ids(conn, t, id_shop, self.presence()):
+            for id_conversation, last_seq in conv_repo.lock_with_status(
+                    conn, t, id_shop, conv_repo.ONGOING):
+                event = conv_repo.append(
+                    conn, t, id_conversation=id_conversation, seq=last_seq + 1, kind="ended",
+                    author="system", now=now,
+                    **conv_repo.status_values(conv_repo.FINISHED, now, ended_by="system"))
+                events.append(("ended", dataclasses.asdict(event)))
+                to_archive.append(id_conversation)
+        for id_conversation in to_archive:
+            conv_repo.set_status(conn, t, id_conversation, conv_repo.ARCHIVED, now=now)
+            events.append(("archived", {"id_conversation": id_conversation}))
+        return events
 
     def _publish_offline_events(self, id_shop: int, events: list[tuple[str, dict]]) -> None:
         from .protocol import log_event  # protocol imports the repositories only

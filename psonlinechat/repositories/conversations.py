@@ -147,21 +147,15 @@ def list_active(conn: sa.Connection, t: Tables, id_shop: int) -> list[Conversati
     return [Conversation(**row._mapping) for row in conn.execute(stmt)]
 
 
-def ids_with_status(conn: sa.Connection, t: Tables, id_shop: int, status: str) -> list[int]:
-    """The ids of the shop's conversations in ``status`` (a locking read)."""
+def lock_with_status(conn: sa.Connection, t: Tables, id_shop: int,
+                     status: str) -> list[tuple[int, int]]:
+    """``(id_conversation, last_seq)`` of the shop's conversations in ``status``, their
+    rows locked until the transaction ends (in id order)."""
     c = t.conversation
-    stmt = (sa.select(c.c.id_conversation).where(c.c.id_shop == id_shop, c.c.status == status)
+    stmt = (sa.select(c.c.id_conversation, c.c.last_seq)
+            .where(c.c.id_shop == id_shop, c.c.status == status)
             .order_by(c.c.id_conversation).with_for_update())
-    return list(conn.execute(stmt).scalars())
-
-
-def next_seq(conn: sa.Connection, t: Tables, id_conversation: int, now: dt.datetime) -> int:
-    """Take the conversation's next sequence number (the row stays locked until commit)."""
-    c = t.conversation
-    conn.execute(sa.update(c).where(c.c.id_conversation == id_conversation)
-                 .values(last_seq=c.c.last_seq + 1, date_upd=now))
-    return conn.execute(sa.select(c.c.last_seq)
-                        .where(c.c.id_conversation == id_conversation)).scalar_one()
+    return [(row[0], row[1]) for row in conn.execute(stmt)]
 
 
 def lock_for_post(conn: sa.Connection, t: Tables, *, author: str, client_id: str,
@@ -227,9 +221,6 @@ def append(conn: sa.Connection, t: Tables, *, id_conversation: int, seq: int, ki
     (its ``last_seq`` + 1), and note it on the conversation in the same update: its
     ``last_seq``, a message's time and the customer's last words, and ``columns``.
 
-    Two statements, where :func:`next_seq` and :func:`append_event` and a separate update
-    would take four.
-
     :raises sqlalchemy.exc.IntegrityError: the sender's client id is already in the log.
     """
     insert, update = _append_statements(t.conversation, t.message)
@@ -242,19 +233,6 @@ def append(conn: sa.Connection, t: Tables, *, id_conversation: int, seq: int, ki
         if author == "customer":
             values.update(last_customer_message=body, last_customer_message_at=now)
     conn.execute(update, values)
-    return Event(id_conversation, seq, kind, author, id_employee, body, client_id, now, None)
-
-
-def append_event(conn: sa.Connection, t: Tables, *, id_conversation: int, seq: int, kind: str,
-                 author: str, now: dt.datetime, body: str = "", id_employee: int | None = None,
-                 client_id: str | None = None) -> Event:
-    """Write one event of the log at ``seq`` (taken with :func:`next_seq`).
-
-    :raises sqlalchemy.exc.IntegrityError: the sender's client id is already in the log.
-    """
-    conn.execute(sa.insert(t.message).values(
-        id_conversation=id_conversation, seq=seq, kind=kind, author=author,
-        id_employee=id_employee, body=body, client_id=client_id, date_add=now))
     return Event(id_conversation, seq, kind, author, id_employee, body, client_id, now, None)
 
 
