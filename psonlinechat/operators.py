@@ -277,7 +277,8 @@ class Operators:
                                                         operator_name=operator_name))
             else:
                 self.ctx.publish(conversation_channel(id_conversation), {
-                    "type": "state", "state": state, "conversation": None})
+                    "type": "state", "state": state, "conversation": None,
+                    "id_conversation": id_conversation})
                 self.ctx.publish(shop_channel(id_shop), {
                     "type": "archived", "id_conversation": id_conversation})
 

@@ -155,10 +155,13 @@ class ArchivingOutbox(Outbox):
 
     def deliver(self, event: dict[str, Any], *, follow_new: bool = False) -> None:
         if event.get("type") == "state" and "conversation" in event:
-            socket = self.socket
-            socket.unfollow()
-            socket.token = socket.conversations.issue_token()
-            socket.last_state = event.get("state")
-            self.send({**event, "token": socket.token})
+            with self.lock:
+                socket = self.socket
+                if event.get("id_conversation") != socket.id_conversation:
+                    return  # late: the socket has already let that conversation go
+                socket.unfollow()
+                socket.token = socket.conversations.issue_token()
+                socket.last_state = event.get("state")
+                self.send({**event, "token": socket.token})
             return
         super().deliver(event, follow_new=follow_new)

@@ -250,3 +250,30 @@ def test_silent_socket_is_closed_after_two_heartbeats(mariadb):
         assert lively.expect("error")["code"] == "no_conversation"
     finally:
         shop.close()
+
+
+def test_a_late_archive_of_the_old_conversation_does_not_drop_the_new_one(shop):
+    """The broker may hand a socket the archive of its old conversation after the visitor
+    has opened the next one (a copy of the subscriber list taken just before the switch):
+    it must not make the socket let go of the new conversation."""
+    from psonlinechat.broker import conversation_channel
+    from psonlinechat.sockets import chat_for
+
+    operator = shop.operator()
+    visitor = shop.visitor()
+    old = visitor.say("first")["conversation"]["id_conversation"]
+    broker = chat_for(shop.state).broker
+    outbox = broker._subscribers[conversation_channel(old)][0].callback.__self__
+    operator.send("status", online=False)
+    late = visitor.expect("state")
+    assert late["conversation"] is None and late["id_conversation"] == old
+    operator.send("status", online=True)
+    operator.expect("status", online=True)
+    new = visitor.say("second")["conversation"]["id_conversation"]
+    assert new != old
+    outbox.deliver(late)  # the late delivery
+    operator.say("still with you", id_conversation=new)
+    message = visitor.expect("message", author="operator")
+    assert message["id_conversation"] == new
+    assert [e for e in visitor.received
+            if e["type"] == "state" and "conversation" in e] == [late]
