@@ -94,13 +94,14 @@ class VisitorSocket(ChatSocket):
         client_id, body = self.check_message(frame)
         post = dict(client_id=client_id, body=body, page_url=self.page_url,
                     user_agent=self.user_agent, accept_language=self.accept_language)
+        token = self.token  # the archive notice may replace self.token meanwhile
         try:
             try:
-                posted = self.conversations.post_customer(self.visitor, self.token, **post)
+                posted = self.conversations.post_customer(self.visitor, token, **post)
             except ConversationArchived:
                 self.unfollow()
-                self.token = self.conversations.issue_token()
-                posted = self.conversations.post_customer(self.visitor, self.token, **post)
+                token = self.conversations.issue_token()
+                posted = self.conversations.post_customer(self.visitor, token, **post)
         except ChatError as exc:
             if exc.code == "unavailable":
                 self.last_state = exc.extra["state"]
@@ -109,13 +110,15 @@ class VisitorSocket(ChatSocket):
         ack: dict[str, Any] = {"type": "ack", "client_id": client_id, "seq": posted.event.seq,
                                "at": protocol.timestamp(posted.event.date_add),
                                "duplicate": posted.duplicate}
-        if self.id_conversation is None:
-            ack.update(token=self.token, conversation=visitor_view(posted.conversation))
-            with self.outbox.lock:
+        with self.outbox.lock:
+            if self.id_conversation != posted.event.id_conversation:
+                # it opened the conversation of ``token``: give the token, follow it
+                self.token = token
+                ack.update(token=token, conversation=visitor_view(posted.conversation))
                 self.send(ack)
                 self.follow(posted.event.id_conversation, posted.event.seq, welcome=False)
-        else:
-            self.send(ack)
+            else:
+                self.send(ack)
 
     def _conversation(self) -> int:
         if self.id_conversation is None:
