@@ -87,6 +87,22 @@ def test_grace_period_then_exactly_one_worker_takes_the_operator_offline(world):
     assert not two.is_online(id_employee, shop.id_shop)
 
 
+def test_coming_back_within_the_grace_period_keeps_the_operator_online(world):
+    shop, (one, two), clock, id_employee = world
+    one.socket_opened(id_employee, shop.id_shop)
+    one.set_status(id_employee, shop.id_shop, True)
+    one.socket_closed(id_employee, shop.id_shop)  # a page change in the back office
+    clock.advance(29)
+    assert two.socket_opened(id_employee, shop.id_shop).online  # the next page, another worker
+    clock.advance(10)
+    assert one.sweep() == [] and two.sweep() == []
+    two.socket_closed(id_employee, shop.id_shop)  # the grace period starts again from here
+    clock.advance(29)
+    assert one.sweep() == []
+    clock.advance(2)
+    assert one.sweep() == [(id_employee, shop.id_shop)]
+
+
 def test_an_open_socket_keeps_the_operator_present_while_it_beats(world):
     shop, (one, two), clock, id_employee = world
     one.socket_opened(id_employee, shop.id_shop)
