@@ -17,11 +17,7 @@ finished conversation reopens it, and so can an operator; going offline archives
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
-import hmac
-import secrets
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +29,7 @@ from .operators import ONLINE, ChatContext, Operators
 from .protocol import ProtocolError
 from .repositories import conversations as repo
 from .repositories.conversations import ARCHIVED, FINISHED, ONGOING, Conversation, Event
+from .tokens import ResumeTokens, token_hash
 
 
 class ChatError(ProtocolError):
@@ -69,40 +66,22 @@ class Posted:
     operator_name: str | None = None
 
 
-def token_hash(token: str) -> str:
-    """The sha256 hex digest stored for a resume token."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 class Conversations:
     """The lifecycle of the shop's conversations, publishing each change after commit."""
 
     def __init__(self, ctx: ChatContext, operators: Operators) -> None:
         self.ctx = ctx
         self.operators = operators
-        secret = ctx.settings.new_cookie_key or ctx.settings.database_url or ""
-        self._token_key = hashlib.sha256(b"psonlinechat-token|" + secret.encode()).digest()
-
-    # --- resume tokens ------------------------------------------------------------------
-    # A token is issued before the conversation exists (in the visitor's ``welcome``), so
-    # that the first message can be resent after a lost ack without opening a second
-    # conversation. It is signed, so only tokens this server issued are accepted; the
-    # table stores only its sha256.
+        self.tokens = ResumeTokens(ctx.settings.new_cookie_key or ctx.settings.database_url
+                                   or "")
 
     def issue_token(self) -> str:
-        """A new unguessable resume token."""
-        nonce = secrets.token_urlsafe(24)
-        return nonce + "." + self._sign(nonce)
-
-    def _sign(self, nonce: str) -> str:
-        digest = hmac.new(self._token_key, nonce.encode(), hashlib.sha256).digest()[:12]
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        """A new resume token (see :mod:`psonlinechat.tokens`)."""
+        return self.tokens.issue()
 
     def token_is_ours(self, token: str) -> bool:
         """Whether this server issued ``token``."""
-        nonce, _, signature = token.partition(".")
-        return bool(nonce) and len(token) <= protocol.MAX_TOKEN and hmac.compare_digest(
-            signature.encode(), self._sign(nonce).encode())
+        return self.tokens.is_ours(token)
 
     def find_for_visitor(self, visitor: Visitor, token: str) -> Conversation | None:
         """The visitor's conversation behind ``token``, ``None`` when none was opened yet.
@@ -379,7 +358,7 @@ class Conversations:
         conversation = self.get(id_conversation)
         if conversation is not None:
             self.ctx.publish(shop_channel(conversation.id_shop), {
-                "type": "conversation", "conversation": summary(conversation)})
+                "type": "conversation", "conversation": protocol.summary(conversation)})
 
     def _publish_posted(self, posted: Posted) -> None:
         id_shop = posted.conversation.id_shop
@@ -395,34 +374,3 @@ class Conversations:
         self._publish_events([event], id_shop)
         self.operators.publish_availability(id_shop)
 
-
-def summary(conversation: Conversation) -> dict[str, Any]:
-    """A conversation as the operators' recap shows it."""
-    customer = None
-    if conversation.id_customer is not None:
-        customer = {"id_customer": conversation.id_customer,
-                    "firstname": conversation.firstname, "lastname": conversation.lastname}
-    return {
-        "id_conversation": conversation.id_conversation,
-        "status": conversation.status,
-        "customer": customer,
-        "id_guest": conversation.id_guest,
-        "id_lang": conversation.id_lang,
-        "page_url": conversation.page_url,
-        "user_agent": conversation.user_agent,
-        "ended_by": conversation.ended_by,
-        "last_seq": conversation.last_seq,
-        "customer_seen_seq": conversation.customer_seen_seq,
-        "operator_seen_seq": conversation.operator_seen_seq,
-        "last_customer_message": conversation.last_customer_message,
-        "last_message_at": protocol.timestamp(conversation.last_message_at),
-        "date_add": protocol.timestamp(conversation.date_add),
-    }
-
-
-def visitor_view(conversation: Conversation) -> dict[str, Any]:
-    """A conversation as its visitor sees it."""
-    return {"id_conversation": conversation.id_conversation, "status": conversation.status,
-            "last_seq": conversation.last_seq,
-            "operator_seen_seq": conversation.operator_seen_seq,
-            "customer_seen_seq": conversation.customer_seen_seq}

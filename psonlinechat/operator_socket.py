@@ -13,7 +13,8 @@ from . import protocol
 from .broker import shop_channel
 from .chat import Chat
 from .chat_socket import ChatSocket
-from .conversations import ChatError, summary
+from .conversations import ChatError
+from .protocol import summary
 from .identity import Employee
 from .repositories import shops
 

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from .errors import PsOnlineChatError
-from .repositories.conversations import Event
+from .repositories.conversations import Conversation, Event
 
 #: The fields of each client frame: name → (kind, required). Kinds: "str", "int", "bool",
 #: "seqs" (an object mapping conversation ids to sequence numbers).
@@ -44,8 +44,8 @@ OPERATOR_FRAMES: dict[str, dict[str, tuple[str, bool]]] = {
 #: The kinds of events kept in a conversation's log, each with its sequence number.
 LOG_KINDS = frozenset({"message", "ended", "reopened"})
 
-#: Longest client id, token and page URL accepted.
-MAX_CLIENT_ID, MAX_TOKEN, MAX_PAGE_URL = 64, 128, 2048
+#: Longest client id and page URL accepted.
+MAX_CLIENT_ID, MAX_PAGE_URL = 64, 2048
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 # C0 controls but tab and newline, DEL, and C1 controls.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -216,3 +216,35 @@ def log_event(event: Event, *, audience: str, operator_name: str) -> dict[str, A
     if event.client_id and (audience == "operator") == (event.author == "operator"):
         out["client_id"] = event.client_id
     return out
+
+
+def summary(conversation: Conversation) -> dict[str, Any]:
+    """A conversation as the operators' recap shows it."""
+    customer = None
+    if conversation.id_customer is not None:
+        customer = {"id_customer": conversation.id_customer,
+                    "firstname": conversation.firstname, "lastname": conversation.lastname}
+    return {
+        "id_conversation": conversation.id_conversation,
+        "status": conversation.status,
+        "customer": customer,
+        "id_guest": conversation.id_guest,
+        "id_lang": conversation.id_lang,
+        "page_url": conversation.page_url,
+        "user_agent": conversation.user_agent,
+        "ended_by": conversation.ended_by,
+        "last_seq": conversation.last_seq,
+        "customer_seen_seq": conversation.customer_seen_seq,
+        "operator_seen_seq": conversation.operator_seen_seq,
+        "last_customer_message": conversation.last_customer_message,
+        "last_message_at": timestamp(conversation.last_message_at),
+        "date_add": timestamp(conversation.date_add),
+    }
+
+
+def visitor_view(conversation: Conversation) -> dict[str, Any]:
+    """A conversation as its visitor sees it."""
+    return {"id_conversation": conversation.id_conversation, "status": conversation.status,
+            "last_seq": conversation.last_seq,
+            "operator_seen_seq": conversation.operator_seen_seq,
+            "customer_seen_seq": conversation.customer_seen_seq}

@@ -13,7 +13,8 @@ from . import protocol
 from .broker import Subscription, conversation_channel, visitors_channel
 from .chat import Chat
 from .chat_socket import ChatSocket
-from .conversations import ChatError, ConversationArchived, visitor_view
+from .conversations import ChatError, ConversationArchived
+from .protocol import visitor_view
 from .identity import Visitor
 from .outbox import Outbox
 from .repositories.conversations import ARCHIVED

@@ -40,6 +40,8 @@ def test_tokens_are_signed_and_only_their_hash_is_stored(shop):
     assert conversations.token_is_ours(token)
     assert not conversations.token_is_ours(token + "x")
     assert not conversations.token_is_ours("made.up")
+    for hostile in ("\ud800." + token.split(".")[1], token + "\udfff", "x" * 129, "", "."):
+        assert not conversations.token_is_ours(hostile)
     posted = conversations.post_customer(shop.visitor_, token, client_id="a", body="hi")
     c = shop.db.tables.conversation
     [row] = shop.query(c.select())
