@@ -93,12 +93,17 @@ class Outbox:
             pass  # already gone
 
     def close(self) -> None:
-        """Stop sending: what is still queued is dropped (the log keeps it)."""
+        """Stop sending: what is still queued is dropped (the log keeps it). Waits (a
+        second at most) for a send in progress, so that the closing frame that follows
+        is not interleaved with it."""
         with self._ready:
             self.closed = True
             self._queue.clear()
             self._queued_bytes = 0
             self._ready.notify_all()
+        writer = self._writer
+        if writer is not None and writer is not threading.current_thread():
+            writer.join(timeout=1)
 
     def render(self, events: list[Event]) -> list[dict[str, Any]]:
         """Logged events as this socket's audience sees them."""
