@@ -274,6 +274,9 @@ class Conversations:
         now = self.ctx.clock()
 
         def work(conn: sa.Connection) -> Event | None:
+            # The shop's lock first, as going offline takes it (then the rows): a status
+            # changing meanwhile could slip between its reads of finished and ongoing ones.
+            repo.lock_shop(conn, self.ctx.tables, id_shop)
             conversation = self._locked(conn, id_conversation, id_shop)
             if conversation.status == ARCHIVED:
                 raise ChatError("archived", "the conversation is archived")

@@ -291,3 +291,41 @@ class SilentClient:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def _lock_waits(conn: Any) -> int:
+    """Transactions of ``conn``'s database waiting for a row lock now."""
+    import sqlalchemy as sa
+
+    return conn.execute(sa.text(
+        "SELECT COUNT(*) FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p"
+        " ON p.ID = t.trx_mysql_thread_id WHERE t.trx_state = 'LOCK WAIT' AND p.DB = DATABASE()"
+    )).scalar_one()
+
+
+def waits_for_the_shop_lock(shop: ChatShop, action: Callable[[], Any]) -> tuple[bool, Any]:
+    """Run ``action`` in a thread while another transaction holds the shop's lock; return
+    whether it waited for a lock, and its result once the lock is released."""
+    import threading
+
+    from psonlinechat.repositories import conversations
+
+    results: list[Any] = []
+    with shop.db.engine.connect() as holder, shop.db.engine.connect() as watcher:
+        holder.begin()
+        conversations.lock_shop(holder, shop.db.tables, shop.id_shop)
+        thread = threading.Thread(target=lambda: results.append(action()))
+        thread.start()
+        try:
+            waited = False
+            for _ in range(50):  # until the action waits for a lock, or is done
+                waited = _lock_waits(watcher) > 0
+                if waited or results:
+                    break
+                watcher.rollback()
+                # INNODB_TRX is a cache refreshed only when not read for 0.1 s
+                time.sleep(0.2)
+        finally:
+            holder.rollback()
+            thread.join()
+    return waited, results[0] if results else None

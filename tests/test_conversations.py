@@ -7,7 +7,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from chatclient import ChatShop
+from chatclient import ChatShop, waits_for_the_shop_lock
 from psonlinechat import protocol
 from psonlinechat.conversations import ChatError, ConversationArchived, token_hash
 from psonlinechat.identity import Visitor
@@ -264,3 +264,16 @@ def test_a_message_costs_three_statements(shop):
 ])
 def test_bodies_are_stored_as_given_without_control_characters(body, cleaned):
     assert protocol.clean_body(body, 100) == cleaned
+
+
+def test_ending_waits_while_the_shop_goes_offline(shop):
+    """The last operator going offline archives the finished conversations and ends the
+    ongoing ones, reading each status once. A conversation ended meanwhile (ongoing to
+    finished) could slip between the two reads and stay finished with nobody online; so
+    ending takes the shop's lock first, as going offline does."""
+    conversations = shop.chat.conversations
+    posted = conversations.post_customer(shop.visitor_, conversations.issue_token(),
+                                         client_id="a", body="bye soon")
+    waited, event = waits_for_the_shop_lock(shop, lambda: conversations.end(
+        posted.event.id_conversation, shop.id_shop, by="customer"))
+    assert waited and event.kind == "ended" and event.seq == 2

@@ -5,18 +5,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import secrets
-import threading
 
 import pytest
 import sqlalchemy as sa
 
-from chatclient import ChatShop
+from chatclient import ChatShop, waits_for_the_shop_lock
 from psonlinechat.broker import InMemoryBroker
 from psonlinechat.conversations import Conversations
 from psonlinechat import testing
 from psonlinechat.identity import Visitor
 from psonlinechat.operators import Operators
-from psonlinechat.repositories import conversations as conversations_repo
 from psonlinechat.sockets import chat_for
 
 
@@ -139,13 +137,6 @@ def test_capacity_counts_ongoing_conversations(world):
     assert availability(shop, one) == "unavailable"
 
 
-def _lock_waits(conn) -> int:
-    """Transactions of this test's database waiting for a lock now."""
-    return conn.execute(sa.text(
-        "SELECT COUNT(*) FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p"
-        " ON p.ID = t.trx_mysql_thread_id WHERE t.trx_state = 'LOCK WAIT' AND p.DB = DATABASE()"
-    )).scalar_one()
-
 
 def test_going_online_waits_while_the_shop_goes_offline(world):
     """Going offline decides under the shop's lock whether anyone is left (if not, ongoing
@@ -153,22 +144,6 @@ def test_going_online_waits_while_the_shop_goes_offline(world):
     conversations end although they are there."""
     shop, (one, _), clock, id_employee = world
     one.socket_opened(id_employee, shop.id_shop)
-    switched: list[bool] = []
-    with shop.db.engine.connect() as holder, shop.db.engine.connect() as watcher:
-        holder.begin()
-        conversations_repo.lock_shop(holder, shop.db.tables, shop.id_shop)
-        thread = threading.Thread(target=lambda: switched.append(
-            one.set_status(id_employee, shop.id_shop, True)))
-        thread.start()
-        try:
-            for _ in range(50):  # until the switch waits for the lock (or has gone by)
-                if _lock_waits(watcher) or switched:
-                    break
-                watcher.rollback()
-                # INNODB_TRX is a cache refreshed only when not read for 0.1 s
-                threading.Event().wait(0.2)
-            assert switched == [] and _lock_waits(watcher) == 1
-        finally:
-            holder.rollback()
-            thread.join()
-    assert switched == [True] and one.is_online(id_employee, shop.id_shop)
+    waited, switched = waits_for_the_shop_lock(
+        shop, lambda: one.set_status(id_employee, shop.id_shop, True))
+    assert waited and switched is True and one.is_online(id_employee, shop.id_shop)
