@@ -82,8 +82,10 @@ def _conversation(row: sa.Row | None) -> Conversation | None:
 def lock_shop(conn: sa.Connection, t: Tables, id_shop: int) -> None:
     """Lock the shop's row of ``shop_lock`` until the transaction ends, creating it first.
 
-    Opening a conversation against the capacity and taking the last operators offline
-    both hold this lock, so they never interleave.
+    Opening a conversation against the capacity, switching an operator online or offline
+    (and archiving), and ending or reopening a conversation hold this lock, so they never
+    interleave. Lock order: this lock first, then conversation rows; a message's
+    transaction locks one conversation row and never this lock.
     """
     stmt = sa.select(t.shop_lock.c.id_shop).where(t.shop_lock.c.id_shop == id_shop)
     if conn.execute(stmt.with_for_update()).first() is not None:
