@@ -115,8 +115,12 @@ class OperatorSocket(ChatSocket):
                             id_conversation=id_conversation)
 
     def beat(self) -> None:
+        """Once per heartbeat: refresh presence, and send what the broker may have lost
+        (events of the shop's active conversations, and conversations opened meanwhile)."""
         if self.opened:
             self.chat.operators.heartbeat(self.employee.id_employee, self._shop())
+            for conversation in self.conversations.active(self._shop()):
+                self.outbox.catch_up(conversation, follow_new=True)
 
     def closing(self) -> None:
         if self.opened:

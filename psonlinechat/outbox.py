@@ -24,7 +24,7 @@ from simple_websocket import ConnectionClosed
 
 from . import protocol
 from .conversations import Conversations
-from .repositories.conversations import Event
+from .repositories.conversations import Conversation, Event
 
 #: Text an outbox holds for a client that does not read before the socket is cut.
 MAX_QUEUED_BYTES = 1 << 20
@@ -134,3 +134,27 @@ class Outbox:
                     self.send(missed)
             self.send(event)
             self.seqs[id_conversation] = seq
+
+    def catch_up(self, conversation: Conversation, *, follow_new: bool = False) -> None:
+        """Send the logged events of ``conversation`` (as just read) that this socket was
+        not sent: the broker lost them, and no later event revealed the gap.
+
+        :param follow_new: a conversation this socket does not follow yet is sent whole,
+            after its summary (operators); else it is left alone.
+        """
+        id_conversation = conversation.id_conversation
+        with self.lock:
+            last = self.seqs.get(id_conversation)
+            if last is None:
+                if not follow_new:
+                    return
+                self.send({"type": "conversation",
+                           "conversation": protocol.summary(conversation)})
+                last = self.seqs[id_conversation] = 0
+            if conversation.last_seq <= last:
+                return
+            events = self.conversations.events_after(id_conversation, last)
+            for event in self.render(events):
+                self.send(event)
+            if events:
+                self.seqs[id_conversation] = events[-1].seq

@@ -137,6 +137,14 @@ class VisitorSocket(ChatSocket):
     def on_end(self, frame: protocol.Frame) -> None:
         self.conversations.end(self._conversation(), self.visitor.id_shop, by="customer")
 
+    def beat(self) -> None:
+        """Once per heartbeat: send what the broker may have lost of the conversation."""
+        id_conversation = self.id_conversation
+        if id_conversation is not None:
+            conversation = self.conversations.get(id_conversation)
+            if conversation is not None:
+                self.outbox.catch_up(conversation)
+
     def on_availability(self, event: dict[str, Any]) -> None:
         """The shop's availability changed: tell a visitor who has no conversation.
 

@@ -86,3 +86,32 @@ def test_redis_failing_after_the_commit_loses_neither_the_ack_nor_the_message(
         assert [e["body"] for e in item["events"]] == ["Is anyone there?", "Still there?"]
     finally:
         shop.close()
+
+
+def test_events_the_broker_lost_arrive_within_a_heartbeat(mariadb, private_redis):
+    """With Redis down, no later event reveals the gap: each socket compares with the log
+    at its heartbeat and sends what it missed (before, only a reconnect brought it)."""
+    shop = ChatShop(redis_url=private_redis.url, heartbeat_seconds=0.5)
+    try:
+        operator = shop.operator()
+        visitor = shop.visitor()
+        opened = visitor.say("first", client_id="v-1")["conversation"]["id_conversation"]
+        assert operator.expect("message", body="first")["seq"] == 1
+
+        private_redis.stop()
+        assert visitor.say("lost on the way?", client_id="v-2")["seq"] == 2
+        assert operator.say("no", id_conversation=opened)["seq"] == 3
+        late = operator.expect("message", timeout=10, body="lost on the way?")
+        assert late["seq"] == 2 and late["id_conversation"] == opened
+        assert visitor.expect("message", timeout=10, author="operator")["seq"] == 3
+        newcomer = shop.visitor()  # a conversation opened while the broker is away
+        other = newcomer.say("hello?")["conversation"]["id_conversation"]
+        summary = operator.expect(lambda e: e["type"] == "conversation"
+                                  and e["conversation"]["id_conversation"] == other, 10)
+        assert summary["conversation"]["status"] == "ongoing"
+        assert operator.expect("message", timeout=10, body="hello?",
+                               id_conversation=other)["seq"] == 1
+        assert [e["seq"] for e in operator.received
+                if e["type"] == "message" and e["id_conversation"] == opened] == [1, 2, 3]
+    finally:
+        shop.close()
