@@ -30,18 +30,23 @@ VISITOR_PATH, OPERATOR_PATH = "/ws/visitor", "/ws/operator"
 def origin_allowed(origin: str | None, host: str, shop_hosts: set[str],
                    allowed_origins: tuple[str, ...]) -> bool:
     """Whether a handshake's ``Origin`` may open a socket: the request's own host, a shop
-    host (any port when the shop_url names none), or one of ``allowed_origins``."""
+    host (any port when the shop_url names none), or one of ``allowed_origins``; an
+    unparsable Origin is refused, never raised."""
     if not origin:
         return False
-    parts = urllib.parse.urlsplit(origin.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    try:
+        parts = urllib.parse.urlsplit(origin.strip())
+        hostname = parts.hostname
+    except ValueError:  # "http://[::1": a bracket never closed
+        return False
+    if parts.scheme not in {"http", "https"} or not hostname:
         return False
     netloc = parts.netloc.lower()
     if netloc == host.lower():
         return True
     if f"{parts.scheme}://{netloc}" in {o.rstrip("/").lower() for o in allowed_origins}:
         return True
-    return any(netloc == h or (":" not in h and parts.hostname == h) for h in shop_hosts)
+    return any(netloc == h or (":" not in h and hostname == h) for h in shop_hosts)
 
 
 def register(app: Flask, bp: Blueprint, state: ChatState) -> None:

@@ -37,6 +37,12 @@ def test_origin_rules():
     assert origin_allowed("https://partner.example", "b", hosts, ("https://partner.example/",))
     assert not origin_allowed("http://partner.example", "b", hosts, ("https://partner.example",))
     assert not origin_allowed("javascript:alert(1)", "b", hosts, ())
+    assert not origin_allowed("http://[::1", "b", hosts, ())  # urlsplit raised ValueError
+    assert not origin_allowed("http://[shop.example]", "b", hosts, ())
+
+
+def test_an_unparsable_origin_is_refused_not_a_server_error(shop):
+    assert shop.handshake("visitor", shop.anonymous(), origin="http://[::1") == 403
 
 
 def test_allowed_origin_setting_is_accepted(shop):
