@@ -21,7 +21,7 @@ from .visitor_socket import VisitorSocket
 if TYPE_CHECKING:
     from .extension import ChatState
 
-__all__ = ["OPERATOR_PATH", "VISITOR_PATH", "Chat", "chat_for", "origin_allowed",
+__all__ = ["OPERATOR_PATH", "VISITOR_PATH", "Chat", "ascii_host", "chat_for", "origin_allowed",
            "register", "shutdown"]
 
 VISITOR_PATH, OPERATOR_PATH = "/ws/visitor", "/ws/operator"
@@ -46,7 +46,19 @@ def origin_allowed(origin: str | None, host: str, shop_hosts: set[str],
         return True
     if f"{parts.scheme}://{netloc}" in {o.rstrip("/").lower() for o in allowed_origins}:
         return True
-    return any(netloc == h or (":" not in h and hostname == h) for h in shop_hosts)
+    return any(netloc == h or (":" not in h and hostname == h)
+               for h in map(ascii_host, shop_hosts))
+
+
+def ascii_host(host: str) -> str:
+    """``host`` (``name[:port]``) lowercased, its name in the ASCII (punycode) form browsers
+    send in ``Origin``: a shop_url may hold ``bücher.example``. Left as is if not IDNA."""
+    name, colon, port = host.lower().partition(":")
+    try:
+        name = name.encode("idna").decode("ascii")
+    except UnicodeError:
+        pass
+    return name + colon + port
 
 
 def register(app: Flask, bp: Blueprint, state: ChatState) -> None:

@@ -39,6 +39,11 @@ def test_origin_rules():
     assert not origin_allowed("javascript:alert(1)", "b", hosts, ())
     assert not origin_allowed("http://[::1", "b", hosts, ())  # urlsplit raised ValueError
     assert not origin_allowed("http://[shop.example]", "b", hosts, ())
+    # shop_url may hold an internationalised name; browsers send its punycode
+    assert origin_allowed("https://xn--bcher-kva.example", "b", {"Bücher.example"}, ())
+    assert origin_allowed("https://xn--bcher-kva.example:8443", "b",
+                          {"bücher.example:8443"}, ())
+    assert not origin_allowed("https://bucher.example", "b", {"bücher.example"}, ())
 
 
 def test_an_unparsable_origin_is_refused_not_a_server_error(shop):
