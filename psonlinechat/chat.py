@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from .broker import from_settings
 from .conversations import Conversations
-from .operators import ChatContext, Operators
+from .chat_context import ChatContext
+from .operators import Operators
 from .repositories import operators as operator_repo, shops
 
 if TYPE_CHECKING:

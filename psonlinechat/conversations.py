@@ -25,7 +25,8 @@ import sqlalchemy as sa
 from . import protocol
 from .broker import conversation_channel, shop_channel
 from .identity import Visitor
-from .operators import ONLINE, ChatContext, Operators
+from .chat_context import ChatContext
+from .operators import ONLINE, Operators
 from .protocol import ProtocolError
 from .repositories import conversations as repo
 from .repositories.conversations import ARCHIVED, FINISHED, ONGOING, Conversation, Event
