@@ -67,6 +67,15 @@ class Posted:
     operator_name: str | None = None
 
 
+def _check_owner(conversation: Conversation, visitor: Visitor) -> None:
+    """:raises ChatError: ``invalid_token`` unless the conversation is of the visitor's
+        shop and, when a signed-in customer opened it, of that customer."""
+    if conversation.id_shop != visitor.id_shop or (
+            conversation.id_customer is not None
+            and conversation.id_customer != visitor.id_customer):
+        raise ChatError("invalid_token", "this conversation token is not valid")
+
+
 class Conversations:
     """The lifecycle of the shop's conversations, publishing each change after commit."""
 
@@ -94,12 +103,8 @@ class Conversations:
             raise ChatError("invalid_token", "this conversation token is not valid")
         with self.ctx.connect() as conn:
             conversation = repo.find_by_token(conn, self.ctx.tables, token_hash(token))
-        if conversation is None:
-            return None
-        if conversation.id_shop != visitor.id_shop or (
-                conversation.id_customer is not None
-                and conversation.id_customer != visitor.id_customer):
-            raise ChatError("invalid_token", "this conversation token is not valid")
+        if conversation is not None:
+            _check_owner(conversation, visitor)
         return conversation
 
     # --- reads ----------------------------------------------------------------------------
@@ -153,10 +158,7 @@ class Conversations:
                 return self._open(conn, visitor, hashed, client_id, body, page_url,
                                   user_agent, accept_language)
             conversation, duplicate = locked
-            if conversation.id_shop != visitor.id_shop or (
-                    conversation.id_customer is not None
-                    and conversation.id_customer != visitor.id_customer):
-                raise ChatError("invalid_token", "this conversation token is not valid")
+            _check_owner(conversation, visitor)
             if duplicate is not None:
                 return Posted(duplicate, conversation, duplicate=True)
             if conversation.status == ARCHIVED:
