@@ -34,7 +34,10 @@ class OperatorSocket(ChatSocket):
     def on_hello(self, frame: protocol.Frame) -> None:
         id_shop = frame.get("id_shop", self.default_shop)
         with self.chat.ctx.connect() as conn:
-            if shops.get_shop(conn, self.chat.ctx.tables, id_shop) is None:
+            t = self.chat.ctx.tables
+            if shops.get_shop(conn, t, id_shop) is None or not shops.employee_serves_shop(
+                    conn, t, self.employee.id_employee, self.employee.id_profile, id_shop):
+                # One answer for both, so that an employee learns nothing of other shops.
                 raise ChatError("not_found", f"no shop {id_shop}")
         self.id_shop = id_shop
         self.subscribe(shop_channel(id_shop), self.on_shop_event)

@@ -66,6 +66,7 @@ class Tables:
     address: sa.Table
     employee: sa.Table
     employee_session: sa.Table
+    employee_shop: sa.Table
     # The module's own tables.
     meta: sa.Table
     conversation: sa.Table
@@ -225,6 +226,11 @@ def _shop_tables(md: sa.MetaData, p: str, features: Features) -> dict[str, sa.Ta
         sa.Column("email", sa.String(255), nullable=False),
         sa.Column("passwd", sa.String(255), nullable=False),
         sa.Column("active", sa.Boolean, nullable=False, default=False),
+    )
+    t["employee_shop"] = sa.Table(
+        p + "employee_shop", md,
+        sa.Column("id_employee", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("id_shop", sa.Integer, primary_key=True, autoincrement=False),
     )
     t["employee_session"] = sa.Table(
         p + "employee_session", md,

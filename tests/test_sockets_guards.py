@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import sqlalchemy as sa
 
 from chatclient import ChatShop
 from psonlinechat.sockets import origin_allowed
@@ -191,3 +192,20 @@ def test_a_client_that_stops_reading_is_cut_and_stalls_nobody(mariadb):
         if silent is not None:
             silent.close()
         shop.close()
+
+
+def test_an_employee_serves_only_the_shops_the_back_office_gives_them(shop):
+    """As Employee::hasAuthOnShop: a SuperAdmin every shop, anyone else their employee_shop rows."""
+    t, id_shop = shop.db.tables, shop.db.ids["shop"]
+    clerk = shop.employee("clerk@example.test", id_profile=4)
+    refused = shop.connect("operator", clerk)
+    refused.send("hello")
+    assert refused.expect("error")["code"] == "not_found"
+    with shop.db.engine.begin() as conn:
+        id_clerk = conn.execute(sa.select(t.employee.c.id_employee).where(
+            t.employee.c.email == "clerk@example.test")).scalar_one()
+        conn.execute(sa.insert(t.employee_shop).values(id_employee=id_clerk, id_shop=id_shop))
+    admitted = shop.connect("operator", clerk)
+    assert admitted.hello()["id_shop"] == id_shop
+    boss = shop.connect("operator", shop.employee("boss@example.test", id_profile=1))
+    assert boss.hello()["id_shop"] == id_shop

@@ -48,6 +48,21 @@ class ShopUrl:
     active: bool
 
 
+#: PrestaShop's ``_PS_ADMIN_PROFILE_``: SuperAdmins may act on every shop.
+SUPER_ADMIN_PROFILE = 1
+
+
+def employee_serves_shop(conn: sa.Connection, t: Tables, id_employee: int, id_profile: int,
+                         id_shop: int) -> bool:
+    """Whether the employee may act on ``id_shop``, as ``Employee::hasAuthOnShop`` decides:
+    a SuperAdmin always, anyone else only with an ``employee_shop`` row for it."""
+    if id_profile == SUPER_ADMIN_PROFILE:
+        return True
+    es = t.employee_shop.c
+    return conn.execute(sa.select(es.id_shop).where(
+        es.id_employee == id_employee, es.id_shop == id_shop)).first() is not None
+
+
 def active_shops(conn: sa.Connection, t: Tables) -> tuple[list[Shop], list[ShopUrl]]:
     """Every active, not deleted shop (by id) and all their URLs (main ones first), in one query."""
     s, g, u = t.shop.c, t.shop_group.c, t.shop_url.c
