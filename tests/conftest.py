@@ -6,10 +6,12 @@ import os
 
 import pymysql
 import pytest
+import redis
 
 import shopdb
+from services import unavailable
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+REDIS_URL = os.environ.get("PSONLINECHAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture(scope="session")
@@ -18,10 +20,21 @@ def mariadb() -> None:
     try:
         shopdb.raw_connect().close()
     except pymysql.err.OperationalError as exc:
-        message = f"MariaDB is not reachable at {shopdb.MARIADB['host']}:{shopdb.MARIADB['port']}: {exc}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"MariaDB is not reachable at {shopdb.MARIADB['host']}:"
+                    f"{shopdb.MARIADB['port']}: {exc}")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """Redis must answer (``PSONLINECHAT_TEST_REDIS_URL``); without it CI fails and a laptop skips."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as exc:
+        unavailable(f"Redis is not reachable at {REDIS_URL}: {exc}")
+    finally:
+        client.close()
+    return REDIS_URL
 
 
 @pytest.fixture(scope="module", params=["ps_", "shop7_"])
@@ -53,10 +66,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 def browser():
     """One headless Chromium for the whole run; without it CI fails and a laptop skips."""
     if not os.path.exists(CHROMIUM):
-        message = f"Chromium is not installed at {CHROMIUM}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"Chromium is not installed at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -5,23 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 
-import pytest
-import redis
-
 from psonlinechat.broker import InMemoryBroker, RedisBroker, from_settings, namespace_for
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture(scope="module")
-def redis_up():
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError as exc:
-        pytest.skip(f"Redis is not reachable: {exc}")
-    finally:
-        client.close()
 
 
 def test_in_memory_delivers_to_the_channel_subscribers_only():
@@ -72,10 +56,10 @@ def test_in_memory_is_safe_under_concurrent_subscribe_and_publish():
     assert [got.get_nowait()["seq"] for _ in range(200)] == list(range(200))
 
 
-def test_redis_carries_events_between_two_brokers(redis_up):
+def test_redis_carries_events_between_two_brokers(redis_url):
     namespace = namespace_for("mysql://test/one", "ps_")
-    one, two = RedisBroker(REDIS_URL, namespace), RedisBroker(REDIS_URL, namespace)
-    other_shop = RedisBroker(REDIS_URL, namespace_for("mysql://test/two", "ps_"))
+    one, two = RedisBroker(redis_url, namespace), RedisBroker(redis_url, namespace)
+    other_shop = RedisBroker(redis_url, namespace_for("mysql://test/two", "ps_"))
     try:
         received, stray = queue.Queue(), queue.Queue()
         two.subscribe("conversation:7", received.put)
@@ -101,9 +85,9 @@ def test_redis_carries_events_between_two_brokers(redis_up):
             broker.close()
 
 
-def test_from_settings_picks_the_broker(redis_up):
+def test_from_settings_picks_the_broker(redis_url):
     assert isinstance(from_settings(None, "mysql://x/y", "ps_"), InMemoryBroker)
-    broker = from_settings(REDIS_URL, "mysql://x/y", "ps_")
+    broker = from_settings(redis_url, "mysql://x/y", "ps_")
     try:
         assert isinstance(broker, RedisBroker)
         assert broker.namespace == namespace_for("mysql://x/y", "ps_")

@@ -17,6 +17,7 @@ import redis
 import sqlalchemy as sa
 
 from chatclient import ChatShop
+from services import unavailable
 
 
 class PrivateRedis:
@@ -52,7 +53,7 @@ class PrivateRedis:
 @pytest.fixture
 def private_redis():
     if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
+        unavailable("redis-server is not installed")
     server = PrivateRedis()
     yield server
     server.stop()

@@ -10,27 +10,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import redis
 
 from test_serving import (ServeProcess, converse, installer, make_chat_shop, next_event,
                           operator_online, visitor_hello)
 
 pytestmark = pytest.mark.slow
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> str:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError as exc:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
-    finally:
-        client.close()
-    return REDIS_URL
-
 
 @pytest.fixture(scope="module")
 def shop(ps_db):
