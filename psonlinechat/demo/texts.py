@@ -43,11 +43,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "signed_in_as": "Signed in as {name}",
         "bo_welcome": "Welcome, {name}.",
         "bo_chat_title": "Online Chat",
-        "bo_chat_intro": "Conversations with your visitors appear in the chat windows at the "
-                         "bottom of every back-office page.",
-        "bo_try": "Try it",
-        "bo_try_steps": "Open the storefront in another window, sign in as the demo customer "
-                        "and write to the shop; answer from here.",
+        "bo_chat_intro": "The chat engine runs on this shop's database: conversations, "
+                         "operators and their presence are already served over WebSockets.",
+        "bo_try": "Coming next",
+        "bo_try_steps": "The storefront widget and the chat windows at the bottom of every "
+                        "back-office page; then write from the storefront and answer here.",
         "bo_view_shop": "View my shop",
         "bo_shop": "Shop",
         "bo_languages": "Languages",
@@ -85,11 +85,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "signed_in_as": "Connecté en tant que {name}",
         "bo_welcome": "Bienvenue, {name}.",
         "bo_chat_title": "Chat en ligne",
-        "bo_chat_intro": "Les conversations avec vos visiteurs s'ouvrent dans les fenêtres de "
-                         "chat en bas de chaque page du back-office.",
-        "bo_try": "Essayez",
-        "bo_try_steps": "Ouvrez la boutique dans une autre fenêtre, connectez-vous avec le "
-                        "compte client de démo et écrivez à la boutique ; répondez d'ici.",
+        "bo_chat_intro": "Le moteur du chat tourne sur la base de la boutique : conversations, "
+                         "opérateurs et présence passent déjà par WebSocket.",
+        "bo_try": "Bientôt",
+        "bo_try_steps": "Le widget de la boutique et les fenêtres de chat en bas de chaque page "
+                        "du back-office ; écrivez alors depuis la boutique et répondez d'ici.",
         "bo_view_shop": "Voir ma boutique",
         "bo_shop": "Boutique",
         "bo_languages": "Langues",
