@@ -7,7 +7,8 @@ The command embeds gunicorn (``BaseApplication``); it never shells out. It
 - refuses more than one worker without ``PSONLINECHAT_REDIS_URL``: each worker would only
   see its own sockets and messages between workers would be lost;
 - caps the WebSockets one worker holds (``--worker-connections`` with gevent, ``--threads``
-  with gthread) with :class:`SocketLimit`, which answers ``503`` before the upgrade, and
+  with gthread) with :class:`~psonlinechat.socket_limit.SocketLimit`, which answers ``503``
+  before the upgrade, and
   gives gunicorn some headroom above that cap so that the refusal itself, and ordinary
   HTTP requests, always find a greenlet or a thread (without it the connection waits
   unanswered in the listen queue);
@@ -16,29 +17,31 @@ The command embeds gunicorn (``BaseApplication``); it never shells out. It
 - builds the app in each worker after gevent's monkey-patching (no ``preload_app``),
   checks that nothing imported earlier kept a reference to a blocking original, then
   freezes what start-up allocated (``gc.freeze()``) and raises the collector's thresholds
-  so that full collections stay short.
+  so that full collections stay short (see :mod:`psonlinechat.worker`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
-import importlib
-import logging
 import resource
-import struct
-import sys
-import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import click
 
 from . import settings as settings_module
 from .errors import ConfigError, PsOnlineChatError
+from .socket_limit import SocketLimit, WholeFrameSocket
+from .worker import (GC_THRESHOLDS, build_wsgi, post_worker_init, tune_gc, unpatched_references,
+                     worker_exit)
 
-log = logging.getLogger(__name__)
+#: Also the names of :mod:`psonlinechat.socket_limit` and :mod:`psonlinechat.worker` that
+#: lived here before.
+__all__ = ["DEFAULT_BIND", "DEFAULT_GRACEFUL_TIMEOUT", "DEFAULT_THREADS", "DEFAULT_WORKER_CLASS",
+           "DEFAULT_WORKER_CONNECTIONS", "GC_THRESHOLDS", "SPARE_FDS", "WORKER_CLASSES",
+           "ServeError", "ServeOptions", "SocketLimit", "WholeFrameSocket", "build_wsgi",
+           "check_options", "headroom", "raise_fd_limit", "serve", "serve_command", "tune_gc",
+           "unpatched_references", "validated_settings"]
 
 DEFAULT_BIND = "127.0.0.1:8000"
 WORKER_CLASSES = ("gevent", "gthread")
@@ -49,8 +52,6 @@ DEFAULT_WORKER_CONNECTIONS = 2000
 DEFAULT_THREADS = 200
 #: Seconds a stopping worker waits for its sockets; clients resume from their last event.
 DEFAULT_GRACEFUL_TIMEOUT = 10
-#: Collector thresholds once start-up is frozen (Python's default is 700, 10, 10).
-GC_THRESHOLDS = (50_000, 20, 100)
 #: File descriptors a worker needs beyond its sockets (database pool, Redis, logs, pipes).
 SPARE_FDS = 128
 
@@ -171,193 +172,6 @@ def validated_settings(config: Mapping[str, Any]) -> settings_module.Settings:
     return settings_module.load(config, shop_parameters=shop_parameters)
 
 
-class WholeFrameSocket:
-    """The client connection as simple-websocket sees it: every ``send`` whole and alone.
-
-    simple-websocket writes each frame with one ``socket.send`` and ignores a partial
-    write; under gevent a send to a client that reads slowly is often partial, and the
-    rest of the frame is silently dropped, corrupting the stream ("reserved bits must be
-    0" on the client). Here ``send`` is ``sendall`` under a lock, so that a frame is never
-    cut nor interleaved with another (the reader's pongs, the broker's deliveries).
-    """
-
-    def __init__(self, sock: Any) -> None:
-        self._sock = sock
-        self._send_lock = threading.Lock()
-        #: Set by the first send, the handshake's ``101``: from then on only frames go out.
-        self.upgraded = False
-
-    def send(self, data: bytes, *flags: int) -> int:
-        with self._send_lock:
-            self._sock.sendall(data, *flags)
-            self.upgraded = True
-        return len(data)
-
-    def close_frame(self, code: int, reason: str) -> None:
-        """Send a WebSocket close frame (server frames are unmasked), ignoring a dead peer."""
-        payload = struct.pack("!H", code) + reason.encode()[:120]
-        with contextlib.suppress(OSError):
-            self.send(bytes([0x88, len(payload)]) + payload)
-
-    def sendall(self, data: bytes, *flags: int) -> None:
-        self.send(data, *flags)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._sock, name)
-
-
-class SocketLimit:
-    """WSGI middleware: at most ``limit`` WebSockets at once in this worker.
-
-    A WebSocket handshake beyond the limit is answered ``503 Service Unavailable`` with
-    ``Retry-After`` before any upgrade, so the client learns at once that it must try
-    again (or another server) instead of waiting on a connection nobody serves. An
-    admitted one gets its connection wrapped in :class:`WholeFrameSocket`.
-
-    :param app: the WSGI app.
-    :param limit: the most WebSockets this worker holds.
-    """
-
-    def __init__(self, app: Callable, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-        self.open = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("HTTP_UPGRADE", "").lower() != "websocket":
-            return self.app(environ, start_response)
-        with self._lock:
-            admitted = self.open < self.limit
-            if admitted:
-                self.open += 1
-        if not admitted:
-            body = (f"This server holds {self.limit} chat connections per worker and they "
-                    "are all in use; try again shortly.\n").encode()
-            start_response("503 Service Unavailable", [
-                ("Content-Type", "text/plain; charset=utf-8"),
-                ("Content-Length", str(len(body))),
-                ("Retry-After", "5"),
-                ("Connection", "close"),
-            ])
-            return [body]
-        if "gunicorn.socket" in environ:
-            sock = environ["gunicorn.socket"] = WholeFrameSocket(environ["gunicorn.socket"])
-
-            def start_response_unless_upgraded(status: str, headers: list, exc_info=None):
-                # A handler that failed after the upgrade gets an error page from Flask;
-                # written on the socket it would corrupt the frame stream. Close the
-                # WebSocket as an error instead, and let gunicorn drop the connection.
-                if sock.upgraded:
-                    sock.close_frame(1011, "internal error")
-                    raise StopIteration(f"WebSocket handler failed ({status})")
-                return start_response(status, headers, exc_info)
-
-            respond = start_response_unless_upgraded
-        else:
-            respond = start_response
-        try:
-            # flask-sock serves the whole socket inside this call.
-            return self.app(environ, respond)
-        finally:
-            with self._lock:
-                self.open -= 1
-
-
-#: Blocking callables gevent replaces; a module holding the original would block a worker.
-_PATCHED_NAMES = {
-    "socket": ("socket", "create_connection", "getaddrinfo", "socketpair"),
-    "time": ("sleep",),
-    "select": ("select", "poll"),
-    "selectors": ("DefaultSelector",),
-    "threading": ("Lock", "RLock", "Thread", "Event", "Condition", "local"),
-    "_thread": ("allocate_lock", "start_new_thread"),
-    "ssl": ("SSLContext", "SSLSocket"),
-}
-#: Packages whose module globals are searched for such originals.
-#: (werkzeug's routing map and jinja2's caches keep an original ``Lock`` too, but hold it
-#: for a few instructions with no I/O, which cannot block another greenlet.)
-_WATCHED_PACKAGES = ("psonlinechat", "flask_sock", "simple_websocket", "wsproto",
-                     "sqlalchemy", "pymysql", "redis")
-
-
-def unpatched_references() -> list[str]:
-    """``module.name`` globals that still hold a blocking original after monkey-patching.
-
-    Call it in a gevent worker once patched: an empty list means every watched package
-    goes through gevent's cooperative versions.
-    """
-    from gevent import monkey
-
-    originals: dict[int, str] = {}
-    for module_name, names in _PATCHED_NAMES.items():
-        if not monkey.is_module_patched(module_name):
-            continue
-        for name in names:
-            original = monkey.get_original(module_name, name)
-            current = getattr(importlib.import_module(module_name), name, None)
-            if original is not None and original is not current:
-                originals[id(original)] = f"{module_name}.{name}"
-    found = []
-    for module_name, module in list(sys.modules.items()):
-        if module is None or not module_name.split(".")[0] in _WATCHED_PACKAGES:
-            continue
-        for attribute, value in list(vars(module).items()):
-            if id(value) in originals and not isinstance(value, (int, str)):
-                found.append(f"{module_name}.{attribute} is the unpatched {originals[id(value)]}")
-    return found
-
-
-def tune_gc() -> None:
-    """Freeze what start-up allocated and make full collections rarer and shorter.
-
-    Objects alive now (modules, the app, the table definitions) move to the permanent
-    generation, so no later collection walks them again.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-
-
-def _warm_up(app: Any) -> None:
-    """Fit the table definitions to the shop now, so that the first chat does not wait."""
-    from .errors import ShopError
-    from .extension import get_state
-
-    try:
-        get_state(app).tables
-    except ShopError as exc:
-        log.error("psonlinechat: %s (the workers keep trying on each request)", exc)
-
-
-def _post_worker_init(worker: Any) -> None:
-    if worker.cfg.worker_class_str == "gevent":
-        for problem in unpatched_references():
-            worker.log.warning("psonlinechat: %s; it blocks the whole worker under gevent", problem)
-    app = worker.wsgi
-    _warm_up(getattr(app, "flask_app", app))
-    tune_gc()
-
-
-def _worker_exit(arbiter: Any, worker: Any) -> None:
-    # Frozen objects would otherwise be finalised after gevent's modules are torn down,
-    # and logging's handler callbacks would fail noisily on the way out.
-    gc.unfreeze()
-
-
-def build_wsgi(config: Mapping[str, Any], socket_limit: int) -> SocketLimit:
-    """The app one worker serves: the bridge behind :class:`SocketLimit`.
-
-    :raises ConfigError: a setting is missing or malformed.
-    """
-    from .wsgi import create_app
-
-    flask_app = create_app(config)
-    wrapped = SocketLimit(flask_app.wsgi_app, socket_limit)
-    wrapped.flask_app = flask_app  # type: ignore[attr-defined]
-    return wrapped
-
-
 def _gunicorn_application(config: Mapping[str, Any], options: ServeOptions):
     from gunicorn.app.base import BaseApplication
 
@@ -365,8 +179,8 @@ def _gunicorn_application(config: Mapping[str, Any], options: ServeOptions):
         """gunicorn embedded: settings from :class:`ServeOptions`, app built per worker."""
 
         def load_config(self) -> None:
-            settings = dict(options.gunicorn_settings(), post_worker_init=_post_worker_init,
-                            worker_exit=_worker_exit)
+            settings = dict(options.gunicorn_settings(), post_worker_init=post_worker_init,
+                            worker_exit=worker_exit)
             # gunicorn 25.1+ opens a control socket at one shared path by default, which
             # two servers on one machine would fight over.
             if "control_socket_disable" in self.cfg.settings:
