@@ -1,10 +1,10 @@
 """The conversation lifecycle, Flask-free: open, post, end, reopen, seen, replay.
 
 Each conversation is an ordered log of events (messages, ``ended``, ``reopened``) with
-sequence numbers 1, 2, 3… Every change is committed before it is published on the broker,
-so what a socket is told is already in the log, and a socket that missed an event reads it
-back from the log; a broker failing after the commit is logged, not raised, so the sender
-still gets its answer. A sender's ``client_id`` makes a resend harmless: the first event
+sequence numbers 1, 2, 3… Every change is committed before it is published on the broker
+(by :class:`~psonlinechat.publisher.Publisher`), so what a socket is told is already in the
+log, and a socket that missed an event reads it back from the log; a broker failing after
+the commit is logged, not raised, so the sender still gets its answer. A sender's ``client_id`` makes a resend harmless: the first event
 is returned again, flagged as a duplicate.
 
 Rules (ONLINE_CHAT_GUIDE §3): a visitor's first message opens a conversation if an
@@ -22,12 +22,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from . import protocol
-from .broker import conversation_channel, shop_channel
-from .identity import Visitor
 from .chat_context import ChatContext
+from .identity import Visitor
 from .operators import ONLINE, Operators
 from .protocol import ProtocolError
+from .publisher import Publisher
 from .repositories import conversations as repo
 from .repositories.conversations import ARCHIVED, FINISHED, ONGOING, Conversation, Event
 from .tokens import ResumeTokens, token_hash
@@ -82,6 +81,7 @@ class Conversations:
     def __init__(self, ctx: ChatContext, operators: Operators) -> None:
         self.ctx = ctx
         self.operators = operators
+        self.publisher = Publisher(ctx, operators)
         self.tokens = ResumeTokens(ctx.settings.new_cookie_key or ctx.settings.database_url
                                    or "")
 
@@ -177,7 +177,7 @@ class Conversations:
 
         posted = self._run(work)
         if not posted.duplicate:
-            self._publish_posted(posted)
+            self.publisher.posted(posted)
         return posted
 
     def _open(self, conn: sa.Connection, visitor: Visitor, hashed: str, client_id: str,
@@ -246,7 +246,7 @@ class Conversations:
 
         posted = self._run(work)
         if not posted.duplicate:
-            self._publish_posted(posted)
+            self.publisher.posted(posted)
         return posted
 
     def end(self, id_conversation: int, id_shop: int, *, by: str,
@@ -290,7 +290,7 @@ class Conversations:
 
         event = self._run(work)
         if event is not None:
-            self._publish_status_change(event, id_shop)
+            self.publisher.status_changed(event, id_shop)
         return event
 
     def seen(self, id_conversation: int, id_shop: int, *, by: str, seq: int) -> int:
@@ -311,21 +311,12 @@ class Conversations:
 
         mark, moved = self._run(work)
         if moved:
-            event = {"type": "seen", "id_conversation": id_conversation, "by": by, "seq": mark}
-            self.ctx.publish(shop_channel(id_shop), event)
-            if by == "operator":
-                self.ctx.publish(conversation_channel(id_conversation), event)
+            self.publisher.seen(id_conversation, id_shop, by=by, seq=mark)
         return mark
 
     def typing(self, id_conversation: int, id_shop: int, *, author: str, on: bool) -> None:
         """Tell the other side that ``author`` is typing (or stopped); nothing is stored."""
-        event = {"type": "typing", "id_conversation": id_conversation, "author": author,
-                 "on": on}
-        if author == "customer":
-            self.ctx.publish(shop_channel(id_shop), event)
-        else:
-            self.ctx.publish(conversation_channel(id_conversation), event)
-            self.ctx.publish(shop_channel(id_shop), event)
+        self.publisher.typing(id_conversation, id_shop, author=author, on=on)
 
     # --- internals ------------------------------------------------------------------------
 
@@ -346,37 +337,3 @@ class Conversations:
                            seq=locked.last_seq + 1, kind=kind, author=author,
                            now=self.ctx.clock(), body=body, id_employee=id_employee,
                            client_id=client_id, **columns)
-
-    def _publish_events(self, events: list[Event], id_shop: int,
-                        operator_name: str | None = None) -> None:
-        """Publish logged events to the visitor and the operators; the operator name is
-        read only when an event needs it and ``operator_name`` was not given."""
-        name = operator_name or ""
-        if operator_name is None and any(e.author == "operator" for e in events):
-            name = self.operator_name(id_shop)
-        for event in events:
-            self.ctx.publish(conversation_channel(event.id_conversation),
-                             protocol.log_event(event, audience="visitor", operator_name=name))
-            self.ctx.publish(shop_channel(id_shop),
-                             protocol.log_event(event, audience="operator", operator_name=name))
-
-    def _publish_summary(self, id_conversation: int) -> None:
-        conversation = self.get(id_conversation)
-        if conversation is not None:
-            self.ctx.publish(shop_channel(conversation.id_shop), {
-                "type": "conversation", "conversation": protocol.summary(conversation)})
-
-    def _publish_posted(self, posted: Posted) -> None:
-        id_shop = posted.conversation.id_shop
-        if posted.opened or posted.reopened:
-            self._publish_summary(posted.event.id_conversation)
-        self._publish_events([e for e in (posted.reopened, posted.event) if e], id_shop,
-                             posted.operator_name)
-        if posted.opened or posted.reopened:
-            self.operators.publish_availability(id_shop)
-
-    def _publish_status_change(self, event: Event, id_shop: int) -> None:
-        self._publish_summary(event.id_conversation)
-        self._publish_events([event], id_shop)
-        self.operators.publish_availability(id_shop)
-
