@@ -18,6 +18,7 @@ finished conversation reopens it, and so can an operator; going offline archives
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -165,11 +166,7 @@ class Conversations:
                 raise ConversationArchived()
             reopened = None
             if conversation.status == FINISHED:
-                reopened = self._append(conn, conversation, "reopened", "customer",
-                                        **repo.status_values(ONGOING, now))
-                conversation = dataclasses.replace(
-                    conversation, last_seq=reopened.seq, status=ONGOING, ended_by=None,
-                    id_employee_ended=None, date_end=None)
+                conversation, reopened = self._reopen_for_customer(conn, conversation, now)
             event = self._append(conn, conversation, "message", "customer", body=body,
                                  client_id=client_id)
             return Posted(event, dataclasses.replace(conversation, last_seq=event.seq),
@@ -179,6 +176,16 @@ class Conversations:
         if not posted.duplicate:
             self.publisher.posted(posted)
         return posted
+
+    def _reopen_for_customer(self, conn: sa.Connection, conversation: Conversation,
+                             now: dt.datetime) -> tuple[Conversation, Event]:
+        """Log ``reopened`` in a finished (locked) conversation the customer writes into;
+        return the conversation as it now is, and that event."""
+        reopened = self._append(conn, conversation, "reopened", "customer",
+                                **repo.status_values(ONGOING, now))
+        return dataclasses.replace(conversation, last_seq=reopened.seq, status=ONGOING,
+                                   ended_by=None, id_employee_ended=None,
+                                   date_end=None), reopened
 
     def _open(self, conn: sa.Connection, visitor: Visitor, hashed: str, client_id: str,
               body: str, page_url: str | None, user_agent: str | None,
