@@ -94,19 +94,7 @@ def get_many(conn: sa.Connection, t: Tables, names: Iterable[str], id_shop: int 
     wanted = list(dict.fromkeys(names))
     if not wanted:
         return {}
-    c, cl = t.configuration, t.configuration_lang
-    shops = sa.select(sa.func.count()).select_from(t.shop).scalar_subquery()
-    group_of_shop = (sa.select(t.shop.c.id_shop_group).where(t.shop.c.id_shop == id_shop)
-                     .scalar_subquery())
-    query = (
-        sa.select(c.c.id_configuration, c.c.name, c.c.id_shop, c.c.id_shop_group, c.c.value,
-                  cl.c.id_lang, cl.c.value.label("lang_value"), shops.label("shops"),
-                  group_of_shop.label("group_of_shop"))
-        .select_from(c.outerjoin(cl, cl.c.id_configuration == c.c.id_configuration))
-        .where(c.c.name.in_([*wanted, MULTISHOP_KEY]))
-        .order_by(c.c.id_configuration, cl.c.id_lang)
-    )
-    rows = conn.execute(query).all()
+    rows = _rows_of(conn, t, wanted, id_shop)
     if not rows:
         return {}
     by_name: dict[str, list] = {}
@@ -125,16 +113,40 @@ def get_many(conn: sa.Connection, t: Tables, names: Iterable[str], id_shop: int 
         if multistore and group:
             stack.append(_layer(own, group, None))
         stack.append(_layer(own, None, None))
-        if name in multilingual:
-            langs = sorted({lang for layer in stack for lang in layer if lang})
-            if langs:
-                result[name] = {lang: next(layer[lang] for layer in stack if lang in layer)
-                                for lang in langs}
-        else:
-            plain = [layer[0] for layer in stack if 0 in layer]
-            if plain:
-                result[name] = plain[0]
+        value = _resolved(stack, name in multilingual)
+        if value is not None:
+            result[name] = value
     return result
+
+
+def _rows_of(conn: sa.Connection, t: Tables, wanted: list[str], id_shop: int | None) -> list:
+    """The rows of ``wanted`` and of the multistore flag, each with its language rows, the
+    number of shops and the group of ``id_shop``; oldest first."""
+    c, cl = t.configuration, t.configuration_lang
+    shops = sa.select(sa.func.count()).select_from(t.shop).scalar_subquery()
+    group_of_shop = (sa.select(t.shop.c.id_shop_group).where(t.shop.c.id_shop == id_shop)
+                     .scalar_subquery())
+    query = (
+        sa.select(c.c.id_configuration, c.c.name, c.c.id_shop, c.c.id_shop_group, c.c.value,
+                  cl.c.id_lang, cl.c.value.label("lang_value"), shops.label("shops"),
+                  group_of_shop.label("group_of_shop"))
+        .select_from(c.outerjoin(cl, cl.c.id_configuration == c.c.id_configuration))
+        .where(c.c.name.in_([*wanted, MULTISHOP_KEY]))
+        .order_by(c.c.id_configuration, cl.c.id_lang)
+    )
+    return conn.execute(query).all()
+
+
+def _resolved(stack: list[dict[int, str]], multilingual: bool) -> Value | None:
+    """A key's value from its scopes' layers, the most specific first (per language for a
+    multilingual key); ``None`` when no layer holds one."""
+    if multilingual:
+        langs = sorted({lang for layer in stack for lang in layer if lang})
+        if not langs:
+            return None
+        return {lang: next(layer[lang] for layer in stack if lang in layer) for lang in langs}
+    plain = [layer[0] for layer in stack if 0 in layer]
+    return plain[0] if plain else None
 
 
 def _layer(rows: list, group: int | None, shop: int | None) -> dict[int, str]:
