@@ -156,36 +156,8 @@ def validate(changes: Mapping[str, Any], *, current: ModuleSettings | None = Non
     for field, value in changes.items():
         if field not in EDITABLE_FIELDS:
             errors[field] = "is not a setting of the module"
-        elif field in _BOOL_FIELDS:
-            clean[field] = _as_bool(field, value, errors)
-        elif field == "max_chats":
-            low, high = MAX_CHATS_RANGE
-            try:
-                number = int(str(value).strip()) if not isinstance(value, bool) else None
-            except ValueError:
-                number = None
-            if number is None or not low <= number <= high:
-                errors[field] = f"must be a whole number from {low} to {high}, not {value!r}"
-            clean[field] = number
-        elif field == "operator_name":
-            text = str(value).strip() if isinstance(value, str) else ""
-            if not text or len(text) > 64 or "\n" in text or "\r" in text:
-                errors[field] = "must be one line of 1 to 64 characters"
-            clean[field] = text
-        elif field == "notify_email":
-            text = str(value).strip() if isinstance(value, str) else ""
-            if text and (len(text) > 255 or not _EMAIL_RE.match(text)):
-                errors[field] = f"{text!r} is not an email address"
-            clean[field] = text
-        elif field in COLOUR_FIELDS:
-            if not isinstance(value, str) or not _COLOUR_RE.match(value.strip()):
-                errors[field] = f"must be a colour written #rrggbb, not {value!r}"
-            else:
-                clean[field] = value.strip().lower()
-        elif field in TEXT_FIELDS:
-            clean[field] = _texts(field, value, errors)
         else:
-            clean[field] = _offline_fields(value, errors)
+            clean[field] = _checked(field, value, errors)
     merged = dataclasses.replace(current or ModuleSettings(),
                                  **{k: v for k, v in clean.items() if k not in errors})
     if ("notify_email" in clean or "offline_mode" in clean) and "notify_email" not in errors:
@@ -194,6 +166,55 @@ def validate(changes: Mapping[str, Any], *, current: ModuleSettings | None = Non
     if errors:
         raise SettingsError(errors)
     return clean
+
+
+def _checked(field: str, value: Any, errors: dict[str, str]) -> Any:
+    """``value`` of the editable ``field``, normalised; what is wrong goes to ``errors``."""
+    if field in _BOOL_FIELDS:
+        return _as_bool(field, value, errors)
+    if field == "max_chats":
+        return _max_chats(field, value, errors)
+    if field == "operator_name":
+        return _operator_name(field, value, errors)
+    if field == "notify_email":
+        return _notify_email(field, value, errors)
+    if field in COLOUR_FIELDS:
+        return _colour(field, value, errors)
+    if field in TEXT_FIELDS:
+        return _texts(field, value, errors)
+    return _offline_fields(value, errors)
+
+
+def _max_chats(field: str, value: Any, errors: dict[str, str]) -> int | None:
+    low, high = MAX_CHATS_RANGE
+    try:
+        number = int(str(value).strip()) if not isinstance(value, bool) else None
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        errors[field] = f"must be a whole number from {low} to {high}, not {value!r}"
+    return number
+
+
+def _operator_name(field: str, value: Any, errors: dict[str, str]) -> str:
+    text = str(value).strip() if isinstance(value, str) else ""
+    if not text or len(text) > 64 or "\n" in text or "\r" in text:
+        errors[field] = "must be one line of 1 to 64 characters"
+    return text
+
+
+def _notify_email(field: str, value: Any, errors: dict[str, str]) -> str:
+    text = str(value).strip() if isinstance(value, str) else ""
+    if text and (len(text) > 255 or not _EMAIL_RE.match(text)):
+        errors[field] = f"{text!r} is not an email address"
+    return text
+
+
+def _colour(field: str, value: Any, errors: dict[str, str]) -> str | None:
+    if not isinstance(value, str) or not _COLOUR_RE.match(value.strip()):
+        errors[field] = f"must be a colour written #rrggbb, not {value!r}"
+        return None
+    return value.strip().lower()
 
 
 def _texts(field: str, value: Any, errors: dict[str, str]) -> dict[int, str]:
