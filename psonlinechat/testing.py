@@ -41,7 +41,7 @@ import sqlalchemy as sa
 
 from .identity import ip2long
 from .prestashop import cookies, passwords
-from .repositories import customers, employees, seed
+from .repositories import customers, employees, seed, sessions
 from .tables import Tables
 
 #: The PrestaShop version the helpers name cookies for unless told otherwise.
@@ -121,7 +121,7 @@ def sign_in_customer(conn: sa.Connection, t: Tables, keys: cookies.CookieKeys, h
                   customer_firstname=row.firstname, passwd=row.passwd, logged=1,
                   email=row.email, is_guest=bool(row.is_guest))
     if t.features.sessions:
-        session_id, token = customers.create_session(conn, t, id_customer)
+        session_id, token = sessions.create(conn, t, "customer", id_customer)
         values.update(session_id=session_id, session_token=token)
     values.update(extra or {})
     return front_cookie_name(host, id_shop, version), cookies.encode(values, keys)
@@ -147,7 +147,7 @@ def sign_in_employee(conn: sa.Connection, t: Tables, keys: cookies.CookieKeys, h
     if remote_addr is not None:
         values["remote_addr"] = ip2long(remote_addr)
     if t.features.sessions:
-        session_id, token = employees.create_session(conn, t, id_employee)
+        session_id, token = sessions.create(conn, t, "employee", id_employee)
         values.update(session_id=session_id, session_token=token)
     if last_activity is not None:
         values["last_activity"] = int(last_activity)

@@ -12,7 +12,7 @@ from flask import Flask, jsonify, request
 import shopdb
 from psonlinechat import OnlineChat, ShopError, get_state, identity, shop_context, testing
 from psonlinechat.prestashop import cookies
-from psonlinechat.repositories import customers, employees, seed
+from psonlinechat.repositories import seed, sessions
 from psonlinechat.repositories.shops import Shop, ShopUrl
 
 HOST = shopdb.SHOP_DOMAIN  # 127.0.0.1: no cookie domain, as PrestaShop computes it
@@ -118,7 +118,7 @@ def test_deleted_session_row_signs_out(app, shop_db, keys, customer):
     assert ask(app, cookie)["visitor"]["id_customer"] == customer
     values = cookies.decode(cookie[1], keys)
     with shop_db.engine.begin() as conn:
-        customers.delete_session(conn, shop_db.tables, int(values["session_id"]))
+        sessions.delete(conn, shop_db.tables, "customer", int(values["session_id"]))
     assert ask(app, cookie)["visitor"]["id_customer"] is None
 
 
@@ -171,7 +171,7 @@ def test_forged_fields_sign_nobody_in(app, shop_db, keys, customer, forged):
 def test_another_customers_session_row_does_not_count(app, shop_db, keys, customer):
     with shop_db.engine.begin() as conn:
         other = testing.add_customer(conn, shop_db.tables, email=email())
-        session_id, token = customers.create_session(conn, shop_db.tables, other)
+        session_id, token = sessions.create(conn, shop_db.tables, "customer", other)
     cookie = sign_in(shop_db, keys, customer,
                      extra={"session_id": session_id, "session_token": token})
     assert ask(app, cookie)["visitor"]["id_customer"] is None
@@ -286,7 +286,7 @@ def test_snapshot_is_read_again_once_stale(shop_db, keys, employee):
         now[0] += 0.5
         assert ask(app, elsewhere)["employee"]["id_employee"] == employee
         with shop_db.engine.begin() as conn:
-            employees.delete_session(conn, shop_db.tables,
+            sessions.delete(conn, shop_db.tables, "employee",
                                      int(cookies.decode(elsewhere[1], keys)["session_id"]))
         assert ask(app, elsewhere)["employee"] is None
     finally:
@@ -375,7 +375,7 @@ def test_employee_account_changes_sign_out(app, shop_db, keys, employee, change)
 def test_employee_session_deleted_signs_out(app, shop_db, keys, employee):
     cookie = admin_cookie(shop_db, keys, employee)
     with shop_db.engine.begin() as conn:
-        employees.delete_session(conn, shop_db.tables,
+        sessions.delete(conn, shop_db.tables, "employee",
                                  int(cookies.decode(cookie[1], keys)["session_id"]))
     assert ask(app, cookie)["employee"] is None
 

@@ -10,6 +10,7 @@ whose id and token go into the shop's cookie (FACTS §3.4–3.6, §4).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 import functools
 import secrets
 
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 
 from ..identity import ip2long
 from ..prestashop import passwords
-from ..repositories import customers, demo_shop, employees, guests, sessions
+from ..repositories import demo_shop, guests, sessions
 from ..tables import Tables
 
 #: PrestaShop's password policy caps length at bcrypt's limit.
@@ -77,6 +78,16 @@ def _check(row: sa.Row | None, password: str, cookie_key: str) -> bool:
     return row is not None and passwords.verify_password(password, stored, cookie_key)
 
 
+def _rehashed(stored: str, password: str, save: Callable[[str], None]) -> str:
+    """The hash to keep after a good sign-in: a legacy md5 one is replaced by bcrypt and saved,
+    as PrestaShop does at login."""
+    if passwords.is_bcrypt(stored):
+        return stored
+    new = passwords.hash_password(password)
+    save(new)
+    return new
+
+
 def sign_in_customer(conn: sa.Connection, t: Tables, *, email: str, password: str,
                      id_shop: int, cookie_key: str,
                      user_agent: str | None = None,
@@ -88,11 +99,9 @@ def sign_in_customer(conn: sa.Connection, t: Tables, *, email: str, password: st
     row = demo_shop.customer_for_login(conn, t, email, id_shop)
     if not _check(row, password, cookie_key):
         return None
-    passwd = row.passwd
-    if not passwords.is_bcrypt(passwd):
-        passwd = passwords.hash_password(password)
-        demo_shop.set_customer_password(conn, t, row.id_customer, passwd)
-    id_session, token = customers.create_session(conn, t, row.id_customer)
+    passwd = _rehashed(row.passwd, password,
+                       lambda new: demo_shop.set_customer_password(conn, t, row.id_customer, new))
+    id_session, token = sessions.create(conn, t, "customer", row.id_customer)
     id_guest = guests.create_guest(conn, t, id_customer=row.id_customer, user_agent=user_agent,
                                    accept_language=accept_language)
     return Session(id=row.id_customer, firstname=row.firstname, lastname=row.lastname,
@@ -108,11 +117,9 @@ def sign_in_employee(conn: sa.Connection, t: Tables, *, email: str, password: st
     row = demo_shop.employee_for_login(conn, t, email)
     if not _check(row, password, cookie_key):
         return None
-    passwd = row.passwd
-    if not passwords.is_bcrypt(passwd):
-        passwd = passwords.hash_password(password)
-        demo_shop.set_employee_password(conn, t, row.id_employee, passwd)
-    id_session, token = employees.create_session(conn, t, row.id_employee)
+    passwd = _rehashed(row.passwd, password,
+                       lambda new: demo_shop.set_employee_password(conn, t, row.id_employee, new))
+    id_session, token = sessions.create(conn, t, "employee", row.id_employee)
     return Session(id=row.id_employee, firstname=row.firstname, lastname=row.lastname,
                    email=row.email, passwd=passwd, id_lang=row.id_lang,
                    id_session=id_session, token=token, id_profile=row.id_profile)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,19 +29,3 @@ def get_signed_in(conn: sa.Connection, t: Tables, id_customer: int,
         conn, t, "customer", [c.id_customer, c.id_shop, c.id_shop_group, c.firstname,
                               c.lastname, c.email, c.passwd, c.active, c.is_guest, c.deleted,
                               c.id_lang], id_customer, id_session)
-
-
-def get_session(conn: sa.Connection, t: Tables, id_session: int) -> sa.Row[Any] | None:
-    """The ``customer_session`` row ``id_session`` (id_customer, token), or ``None``."""
-    return sessions.get(conn, t, "customer", id_session)
-
-
-def create_session(conn: sa.Connection, t: Tables, id_customer: int,
-                   now: dt.datetime | None = None) -> tuple[int, str]:
-    """Insert a session row for ``id_customer`` (dates on 8.0+ schemas); its id and token."""
-    return sessions.create(conn, t, "customer", id_customer, now)
-
-
-def delete_session(conn: sa.Connection, t: Tables, id_session: int) -> None:
-    """Delete a session row, as PrestaShop's logout does."""
-    sessions.delete(conn, t, "customer", id_session)

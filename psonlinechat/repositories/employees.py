@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,19 +28,3 @@ def get_signed_in(conn: sa.Connection, t: Tables, id_employee: int,
     return sessions.with_session(
         conn, t, "employee", [e.id_employee, e.id_profile, e.id_lang, e.firstname, e.lastname,
                               e.email, e.passwd, e.active], id_employee, id_session)
-
-
-def get_session(conn: sa.Connection, t: Tables, id_session: int) -> sa.Row[Any] | None:
-    """The ``employee_session`` row ``id_session`` (id_employee, token), or ``None``."""
-    return sessions.get(conn, t, "employee", id_session)
-
-
-def create_session(conn: sa.Connection, t: Tables, id_employee: int,
-                   now: dt.datetime | None = None) -> tuple[int, str]:
-    """Insert a session row for ``id_employee`` (dates on 8.0+ schemas); its id and token."""
-    return sessions.create(conn, t, "employee", id_employee, now)
-
-
-def delete_session(conn: sa.Connection, t: Tables, id_session: int) -> None:
-    """Delete a session row, as PrestaShop's logout does."""
-    sessions.delete(conn, t, "employee", id_session)
