@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from .errors import SettingsError, ShopError
 from .repositories import configuration, module
+from .settings import parse_switch
 from .tables import Tables
 
 KEY_PREFIX = "PSONLINECHAT_"
@@ -133,15 +134,10 @@ def from_configuration(values: Mapping[str, Any]) -> ModuleSettings:
 
 
 def _as_bool(field: str, value: Any, errors: dict[str, str]) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"1", "true", "on", "yes"}:
-        return True
-    if text in {"0", "false", "off", "no", ""}:
-        return False
-    errors[field] = f"must be on or off, not {value!r}"
-    return None
+    switch = parse_switch(value)
+    if switch is None:
+        errors[field] = f"must be on or off, not {value!r}"
+    return switch
 
 
 def validate(changes: Mapping[str, Any], *, current: ModuleSettings | None = None) -> dict[str, Any]:

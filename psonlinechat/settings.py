@@ -144,7 +144,8 @@ def _as_float(key: Key, value: Any) -> float:
     return number
 
 
-def _as_bool(key: Key, value: Any) -> bool:
+def parse_switch(value: Any) -> bool | None:
+    """``value`` as on/off (``1 true yes on`` / ``0 false no off`` and empty), else ``None``."""
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -152,7 +153,14 @@ def _as_bool(key: Key, value: Any) -> bool:
         return True
     if text in {"0", "false", "no", "off", ""}:
         return False
-    raise ConfigError(key.config_name, f"must be true or false, not {value!r}")
+    return None
+
+
+def _as_bool(key: Key, value: Any) -> bool:
+    switch = parse_switch(value)
+    if switch is None:
+        raise ConfigError(key.config_name, f"must be true or false, not {value!r}")
+    return switch
 
 
 def _as_url(key: Key, value: Any) -> str:
