@@ -19,10 +19,11 @@ import math
 import os
 from typing import Any, Iterator
 
-import shopdb  # tests/shopdb.py, put on sys.path by load.py
+from tests.support import shopdb  # the repository root is put on sys.path by load.py
 
-from psonlinechat import installer, testing
-from psonlinechat.repositories import configuration, seed
+from psonlinechat.shop import installer
+from psonlinechat import testing
+from psonlinechat.store import configuration, seed
 
 HOST = "127.0.0.1"
 

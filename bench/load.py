@@ -35,7 +35,7 @@ from typing import Any, Iterator
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path.insert(0, str(REPO / "tests"))  # shopdb: fresh PrestaShop databases on MariaDB
+sys.path.insert(0, str(REPO))  # tests.support.shopdb: fresh PrestaShop databases on MariaDB
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -1,7 +1,7 @@
 """PrestaShop's Online Chat module as a Flask blueprint."""
 
-from .errors import ConfigError, PsOnlineChatError, ShopError
-from .extension import OnlineChat, get_state
+from psonlinechat.errors import ConfigError, PsOnlineChatError, ShopError
+from psonlinechat.web.extension import OnlineChat, get_state
 
 __version__ = "0.1.0"
 

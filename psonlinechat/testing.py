@@ -39,10 +39,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .identity import ip2long
-from .prestashop import cookies, passwords
-from .repositories import customers, employees, seed, sessions
-from .tables import Tables
+from psonlinechat.shop.identity import ip2long
+from psonlinechat.prestashop import cookies, passwords
+from psonlinechat.store import customers, employees, seed, sessions
+from psonlinechat.store.tables import Tables
 
 #: The PrestaShop version the helpers name cookies for unless told otherwise.
 DEFAULT_VERSION = "9.1.0"

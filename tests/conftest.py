@@ -8,8 +8,8 @@ import pymysql
 import pytest
 import redis
 
-import shopdb
-from services import unavailable
+from tests.support import shopdb
+from tests.support.services import unavailable
 
 REDIS_URL = os.environ.get("PSONLINECHAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -88,7 +88,7 @@ def page(browser):
 @pytest.fixture
 def live_server():
     """Start apps on real Werkzeug servers: ``server = live_server(app)``; all stopped after."""
-    from liveserver import LiveServer
+    from tests.support.liveserver import LiveServer
 
     servers: list[LiveServer] = []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pathlib
 import re
 
-from psonlinechat import cli, settings
+from psonlinechat import console as cli, config as settings
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 

@@ -20,7 +20,8 @@ PROBE = textwrap.dedent("""
     import pathlib, sys
     import psonlinechat
     from flask import Flask, render_template
-    from psonlinechat import OnlineChat, mail
+    from psonlinechat import OnlineChat
+    from psonlinechat.mail import messages as mail
 
     here = pathlib.Path(psonlinechat.__file__).resolve()
     assert pathlib.Path(sys.prefix).resolve() in here.parents, here
@@ -54,7 +55,7 @@ def shipped_files() -> set[str]:
     """Every file the wheel must carry: each source, template, style, script and mail."""
     tracked = subprocess.run(["git", "ls-files", *PACKAGE_DIRS], cwd=REPO, capture_output=True,
                              text=True, check=True).stdout.split()
-    assert "mails/en/offline_message.txt" in tracked and "psonlinechat/installer.py" in tracked
+    assert "mails/en/offline_message.txt" in tracked and "psonlinechat/shop/installer.py" in tracked
     return {PACKAGE_DIRS[path.split("/", 1)[0]] + "/" + path.split("/", 1)[1] for path in tracked}
 
 
@@ -70,8 +71,8 @@ def test_wheel_contents_and_a_fresh_install(tmp_path):
     expected = {
         "psonlinechat/__init__.py", "psonlinechat/hooks/__init__.py",
         "psonlinechat/views/__init__.py", "psonlinechat/views/templates/front/unavailable.html",
-        "psonlinechat/mails/__init__.py", "psonlinechat/upgrades/__init__.py",
-        "psonlinechat/prestashop/parameters.py", "psonlinechat/repositories/configuration.py",
+        "psonlinechat/mails/__init__.py", "psonlinechat/store/upgrades/__init__.py",
+        "psonlinechat/prestashop/parameters.py", "psonlinechat/store/configuration.py",
     }
     for iso in ("en", "fr"):
         expected |= {f"psonlinechat/mails/{iso}/offline_message.html",

@@ -3,6 +3,6 @@
 ``create_app(data_folder)`` makes the app; ``psonlinechat demo`` serves it.
 """
 
-from .app import create_app
+from psonlinechat.demo.app import create_app
 
 __all__ = ["create_app"]

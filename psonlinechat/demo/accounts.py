@@ -16,10 +16,10 @@ import secrets
 
 import sqlalchemy as sa
 
-from ..identity import ip2long
-from ..prestashop import passwords
-from ..repositories import demo_shop, guests, sessions
-from ..tables import Tables
+from psonlinechat.shop.identity import ip2long
+from psonlinechat.prestashop import passwords
+from psonlinechat.store import demo_shop, guests, sessions
+from psonlinechat.store.tables import Tables
 
 #: PrestaShop's password policy caps length at bcrypt's limit.
 MAX_PASSWORD_LENGTH = 72

@@ -1,7 +1,7 @@
 """The demo app: a small PrestaShop-like shop on SQLite with the module mounted on it.
 
 :func:`create_app` prepares the data folder, creates PrestaShop's tables (only the ones
-the module touches, from :mod:`psonlinechat.tables`), installs the module with the real
+the module touches, from :mod:`psonlinechat.store.tables`), installs the module with the real
 installer, seeds the shop once, and mounts the blueprint under ``/psonlinechat`` as a
 shop's proxy would, next to a storefront and a back office of its own. The module's mail
 goes to ``<data>/outbox`` (``state.services["mailer"]``, an :class:`OutboxMailer`).
@@ -16,15 +16,15 @@ import os
 import sqlalchemy as sa
 from flask import Flask
 
-from .. import installer
-from ..mail import OutboxMailer
-from ..extension import OnlineChat, get_state
-from ..repositories import configuration, demo_shop
-from ..tables import build
-from . import backoffice, csrf, shop, storefront
-from .context import EXTENSION_NAME, DemoShop, Language
-from .data import DataFolder, DemoSecrets
-from .shop_cookies import ShopCookies
+from psonlinechat.shop import installer
+from psonlinechat.mail.messages import OutboxMailer
+from psonlinechat.web.extension import OnlineChat, get_state
+from psonlinechat.store import configuration, demo_shop
+from psonlinechat.store.tables import build
+from psonlinechat.demo import backoffice, csrf, shop, storefront
+from psonlinechat.demo.context import EXTENSION_NAME, DemoShop, Language
+from psonlinechat.demo.data import DataFolder, DemoSecrets
+from psonlinechat.demo.shop_cookies import ShopCookies
 
 ADMIN_PATH = "/admin-demo"
 #: Where the module finds the app's mailer among ``state.services``.

@@ -6,8 +6,8 @@ import dataclasses
 
 from flask import Flask, current_app
 
-from .data import DataFolder, DemoSecrets
-from .shop_cookies import ShopCookies
+from psonlinechat.demo.data import DataFolder, DemoSecrets
+from psonlinechat.demo.shop_cookies import ShopCookies
 
 EXTENSION_NAME = "psonlinechat_demo"
 

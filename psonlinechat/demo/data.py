@@ -14,9 +14,9 @@ import os
 import pathlib
 import secrets
 
-from .. import testing
-from ..errors import ConfigError
-from ..prestashop import cookies
+from psonlinechat import testing
+from psonlinechat.errors import ConfigError
+from psonlinechat.prestashop import cookies
 
 DATABASE_FILE = "shop.sqlite"
 SECRETS_FILE = "demo.json"

@@ -10,9 +10,9 @@ import dataclasses
 
 import sqlalchemy as sa
 
-from ..prestashop import passwords
-from ..repositories import demo_shop, guests, seed
-from ..tables import Tables
+from psonlinechat.prestashop import passwords
+from psonlinechat.store import demo_shop, guests, seed
+from psonlinechat.store.tables import Tables
 
 SHOP_NAME = "Demo shop"
 SHOP_EMAIL = "shop@demo-shop.test"

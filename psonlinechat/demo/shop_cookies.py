@@ -14,7 +14,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Mapping
 
-from ..prestashop import cookies
+from psonlinechat.prestashop import cookies
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from flask import (Blueprint, abort, flash, get_flashed_messages, redirect, render_template,
                    request, url_for)
 
-from ..extension import get_state
-from . import accounts, csrf
-from .context import get_demo
-from .texts import CATALOGUE, translator
+from psonlinechat.web.extension import get_state
+from psonlinechat.demo import accounts, csrf
+from psonlinechat.demo.context import get_demo
+from psonlinechat.demo.texts import CATALOGUE, translator
 
 bp = Blueprint("storefront", __name__)
 

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .php import php_string
+from psonlinechat.prestashop.php import php_string
 
 #: The pair separator, U+00A4, two bytes (C2 A4) in UTF-8.
 SEPARATOR = "\u00a4"

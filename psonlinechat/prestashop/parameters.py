@@ -19,8 +19,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..errors import ConfigError
-from .php import php_string
+from psonlinechat.errors import ConfigError
+from psonlinechat.prestashop.php import php_string
 
 ROOT_KEY = "PSONLINECHAT_PRESTASHOP_ROOT"
 RELATIVE_PATH = "app/config/parameters.php"
@@ -264,7 +264,7 @@ class ShopParameters:
         return url.render_as_string(hide_password=False)
 
     def as_settings(self) -> dict[str, str]:
-        """The values :func:`psonlinechat.settings.load` takes as ``shop_parameters``."""
+        """The values :func:`psonlinechat.config.load` takes as ``shop_parameters``."""
         return {"database_url": self.database_url(), "table_prefix": self.database_prefix,
                 "cookie_key": self.cookie_key, "new_cookie_key": self.new_cookie_key,
                 "cookie_iv": self.cookie_iv}

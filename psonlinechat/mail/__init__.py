@@ -1,0 +1,1 @@
+"""Mail: templates rendered per language (``mails/<iso>``) and the mailers that deliver them."""

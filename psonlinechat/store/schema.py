@@ -1,0 +1,37 @@
+"""What the shop's database holds: which PrestaShop tables and which schema variant."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from psonlinechat.store.tables import Features
+
+#: PrestaShop tables without which the module cannot run.
+REQUIRED_SHOP_TABLES = (
+    "configuration", "configuration_lang", "customer", "employee", "guest", "lang",
+    "lang_shop", "shop", "shop_group", "shop_url",
+)
+
+
+def table_columns(conn: sa.Connection, prefix: str) -> dict[str, set[str]]:
+    """Map each table of the current database whose name starts with ``prefix`` to its columns."""
+    inspector = sa.inspect(conn)
+    names = [name for name in inspector.get_table_names() if name.startswith(prefix)]
+    return {name[len(prefix):]: {col["name"] for col in inspector.get_columns(name)}
+            for name in names}
+
+
+def missing_shop_tables(conn: sa.Connection, prefix: str) -> list[str]:
+    """The required PrestaShop tables that the database lacks, with their prefix."""
+    present = set(sa.inspect(conn).get_table_names())
+    return [prefix + name for name in REQUIRED_SHOP_TABLES if prefix + name not in present]
+
+
+def detect_features(conn: sa.Connection, prefix: str) -> Features:
+    """Tell the schema variant (1.7.8, 8.x or 9.x) from the session tables' columns."""
+    inspector = sa.inspect(conn)
+    present = set(inspector.get_table_names())
+    if prefix + "customer_session" not in present:
+        return Features(sessions=False, session_dates=False)
+    columns = {col["name"] for col in inspector.get_columns(prefix + "customer_session")}
+    return Features(sessions=True, session_dates="date_upd" in columns)

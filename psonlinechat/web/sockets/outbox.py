@@ -1,0 +1,160 @@
+"""What one socket is sent: events one at a time, each conversation's log in order, once.
+
+The broker delivers at most once and in no promised order across channels; the database
+is the log. An :class:`Outbox` remembers the last sequence number it sent per
+conversation, drops a late or repeated event, and fills a gap from the log before it
+sends the event that revealed it.
+
+Sending never blocks the caller (often the broker's one listener thread, or another
+socket's handler): events wait in the outbox's queue for its writer thread. A client that
+stops reading lets that queue grow; past :data:`MAX_QUEUED_BYTES` the socket is cut, so
+that one stuck client holds neither memory nor the delivery to every other socket. A
+client that comes back replays what it missed from the log.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from simple_websocket import ConnectionClosed
+
+from psonlinechat.chat import protocol
+from psonlinechat.chat.conversations import Conversations
+from psonlinechat.store.conversations import Conversation, Event
+
+#: Text an outbox holds for a client that does not read before the socket is cut.
+MAX_QUEUED_BYTES = 1 << 20
+
+
+class Outbox:
+    """Sends events to one socket: one at a time, and each conversation's logged events
+    in sequence order, exactly once (late or repeated ones are dropped, a gap is filled
+    from the log first)."""
+
+    def __init__(self, ws: Any, conversations: Conversations, audience: str,
+                 operator_name: Callable[[], str]) -> None:
+        self.ws = ws
+        self.conversations = conversations
+        self.audience = audience
+        self.operator_name = operator_name
+        self.lock = threading.RLock()
+        self.seqs: dict[int, int] = {}
+        self.closed = False
+        self._queue: deque[str] = deque()
+        self._queued_bytes = 0
+        self._ready = threading.Condition(threading.Lock())
+        self._writer: threading.Thread | None = None
+
+    def send(self, event: dict[str, Any]) -> None:
+        """Queue one event as is for the writer thread; never blocks on the socket. Past
+        :data:`MAX_QUEUED_BYTES` waiting, the socket is cut and the outbox closed."""
+        text = protocol.dumps(event)
+        with self.lock, self._ready:
+            if self.closed:
+                return
+            if self._queued_bytes + len(text) > MAX_QUEUED_BYTES:
+                self._cut()
+                return
+            self._queue.append(text)
+            self._queued_bytes += len(text)
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write, daemon=True,
+                                                name="psonlinechat-outbox")
+                self._writer.start()
+            self._ready.notify()
+
+    def _write(self) -> None:
+        """The writer thread: send queued texts in order until the outbox closes."""
+        while True:
+            with self._ready:
+                while not self._queue and not self.closed:
+                    self._ready.wait()
+                if self.closed:
+                    return
+                text = self._queue.popleft()
+                self._queued_bytes -= len(text)
+            try:
+                self.ws.send(text)
+            except (ConnectionClosed, OSError):
+                self.close()
+                return
+
+    def _cut(self) -> None:
+        """Close the outbox and shut the connection down under a writer stuck in send."""
+        self.closed = True
+        self._ready.notify_all()
+        try:
+            self.ws.sock.shutdown(socket.SHUT_RDWR)
+        except (AttributeError, OSError):
+            pass  # already gone
+
+    def close(self) -> None:
+        """Stop sending: what is still queued is dropped (the log keeps it). Waits (a
+        second at most) for a send in progress, so that the closing frame that follows
+        is not interleaved with it."""
+        with self._ready:
+            self.closed = True
+            self._queue.clear()
+            self._queued_bytes = 0
+            self._ready.notify_all()
+        writer = self._writer
+        if writer is not None and writer is not threading.current_thread():
+            writer.join(timeout=1)
+
+    def render(self, events: list[Event]) -> list[dict[str, Any]]:
+        """Logged events as this socket's audience sees them."""
+        name = self.operator_name()
+        return [protocol.log_event(e, audience=self.audience, operator_name=name)
+                for e in events]
+
+    def deliver(self, event: dict[str, Any], *, follow_new: bool = False) -> None:
+        """Send a broker event; a logged one only in order (see class docstring).
+
+        :param follow_new: accept conversations this socket has not seen yet (operators).
+        """
+        if event.get("type") not in protocol.LOG_KINDS:
+            self.send(event)
+            return
+        seq, id_conversation = event["seq"], event["id_conversation"]
+        with self.lock:
+            last = self.seqs.get(id_conversation)
+            if last is None:
+                if not follow_new:
+                    return
+                last = 0
+            if seq <= last:
+                return
+            if seq > last + 1:
+                for missed in self.render(self.conversations.events_after(
+                        id_conversation, last, seq - 1)):
+                    self.send(missed)
+            self.send(event)
+            self.seqs[id_conversation] = seq
+
+    def catch_up(self, conversation: Conversation, *, follow_new: bool = False) -> None:
+        """Send the logged events of ``conversation`` (as just read) that this socket was
+        not sent: the broker lost them, and no later event revealed the gap.
+
+        :param follow_new: a conversation this socket does not follow yet is sent whole,
+            after its summary (operators); else it is left alone.
+        """
+        id_conversation = conversation.id_conversation
+        with self.lock:
+            last = self.seqs.get(id_conversation)
+            if last is None:
+                if not follow_new:
+                    return
+                self.send({"type": "conversation",
+                           "conversation": protocol.summary(conversation)})
+                last = self.seqs[id_conversation] = 0
+            if conversation.last_seq <= last:
+                return
+            events = self.conversations.events_after(id_conversation, last)
+            for event in self.render(events):
+                self.send(event)
+            if events:
+                self.seqs[id_conversation] = events[-1].seq

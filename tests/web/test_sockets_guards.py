@@ -1,0 +1,211 @@
+"""Each guard of the chat sockets, met by a hostile input; the socket stays usable."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from tests.support.chatclient import ChatShop
+from psonlinechat.web.sockets.routes import origin_allowed
+
+
+@pytest.fixture(scope="module")
+def shop(mariadb):
+    shop = ChatShop(heartbeat_seconds=5, rate_limit=3, rate_window=30,
+                    max_message_length=50, allowed_origins="https://partner.example")
+    shop.operator()
+    yield shop
+    shop.close()
+
+
+@pytest.mark.parametrize("origin", [None, "http://evil.example", "null",
+                                    "http://127.0.0.1.evil.example"])
+def test_foreign_or_missing_origin_is_refused_before_upgrade(shop, origin):
+    assert shop.handshake("visitor", shop.anonymous(), origin=origin) == 403
+    assert shop.handshake("operator", shop.employee(f"{origin}@example.test"),
+                          origin=origin) == 403
+
+
+def test_origin_rules():
+    hosts = {"shop.example", "www.shop.example:8443"}
+    assert origin_allowed("https://shop.example", "bridge:5000", hosts, ())
+    assert origin_allowed("http://shop.example:8080", "bridge:5000", hosts, ())
+    assert origin_allowed("https://www.shop.example:8443", "bridge:5000", hosts, ())
+    assert not origin_allowed("https://www.shop.example", "bridge:5000", hosts, ())
+    assert origin_allowed("http://bridge:5000", "bridge:5000", hosts, ())
+    assert origin_allowed("https://partner.example", "b", hosts, ("https://partner.example/",))
+    assert not origin_allowed("http://partner.example", "b", hosts, ("https://partner.example",))
+    assert not origin_allowed("javascript:alert(1)", "b", hosts, ())
+    assert not origin_allowed("http://[::1", "b", hosts, ())  # urlsplit raised ValueError
+    assert not origin_allowed("http://[shop.example]", "b", hosts, ())
+    # shop_url may hold an internationalised name; browsers send its punycode
+    assert origin_allowed("https://xn--bcher-kva.example", "b", {"Bücher.example"}, ())
+    assert origin_allowed("https://xn--bcher-kva.example:8443", "b",
+                          {"bücher.example:8443"}, ())
+    assert not origin_allowed("https://bucher.example", "b", {"bücher.example"}, ())
+
+
+def test_an_unparsable_origin_is_refused_not_a_server_error(shop):
+    assert shop.handshake("visitor", shop.anonymous(), origin="http://[::1") == 403
+
+
+def test_allowed_origin_setting_is_accepted(shop):
+    client = shop.connect("visitor", shop.anonymous(), origin="https://partner.example")
+    assert client.hello()["type"] == "welcome"
+
+
+def test_operator_socket_needs_an_employee(shop):
+    for cookies in ([], shop.anonymous(), shop.customer("eve-not-staff@example.test")[1]):
+        assert shop.handshake("operator", cookies) == 401
+
+
+def test_wrong_token_is_refused_and_a_fresh_one_given(shop):
+    victim = shop.visitor()
+    ack = victim.say("my private question")
+    forged = ack["token"][:-4] + "AAAA"
+    intruder = shop.connect("visitor", shop.anonymous())
+    intruder.send("hello", token=forged, last_seq=0)
+    assert intruder.expect("error")["code"] == "invalid_token"
+    welcome = intruder.expect("welcome")
+    assert welcome["conversation"] is None and welcome["events"] == []
+    assert welcome["token"] != ack["token"]
+
+
+def test_other_customers_conversation_is_unreachable(shop):
+    _, ann = shop.customer("ann2@example.test")
+    _, bob = shop.customer("bob2@example.test")
+    ack = shop.visitor(ann).say("Ann's order 42")
+    stolen = shop.connect("visitor", bob)
+    stolen.send("hello", token=ack["token"], last_seq=0)
+    assert stolen.expect("error")["code"] == "invalid_token"
+    assert stolen.expect("welcome")["events"] == []
+    # Bob's messages go to a conversation of his own.
+    own = stolen.say("Bob here")
+    assert own["conversation"]["id_conversation"] != ack["conversation"]["id_conversation"]
+
+
+def test_oversized_and_flooded_messages_get_clear_errors(shop):
+    visitor = shop.visitor()
+    too_long = visitor.say("x" * 51)
+    assert too_long["code"] == "message_too_long" and too_long["max_length"] == 50
+    assert visitor.say("x" * 50)["type"] == "ack"  # control characters apart, 50 is fine
+    visitor.send_raw(json.dumps({"type": "message", "client_id": "big", "body": "y" * 9000}))
+    assert visitor.expect("error")["code"] == "frame_too_large"
+    assert visitor.say("two")["type"] == "ack"
+    assert visitor.say("three")["type"] == "ack"
+    limited = visitor.say("four")
+    assert limited["code"] == "rate_limited" and limited["retry_after"] > 0
+
+
+@pytest.mark.parametrize("frame, code", [
+    ("not json", "bad_json"),
+    ("[1, 2]", "bad_json"),
+    ('{"type": "launch"}', "unknown_type"),
+    ('{"kind": "message"}', "unknown_type"),
+    ('{"type": "message", "body": "hi"}', "missing_field"),
+    ('{"type": "message", "client_id": 7, "body": "hi"}', "bad_field"),
+    ('{"type": "message", "client_id": "a b", "body": "hi"}', "bad_field"),
+    ('{"type": "message", "client_id": "c1", "body": "\\u0000\\u0007 "}', "empty_message"),
+    ('{"type": "seen", "seq": -1}', "bad_field"),
+    ('{"type": "typing", "on": "yes"}', "bad_field"),
+    ('{"type": "hello"}', "already_greeted"),
+])
+def test_malformed_frames_get_an_error_and_the_socket_stays_usable(shop, frame, code):
+    visitor = shop.visitor()
+    visitor.send_raw(frame)
+    assert visitor.expect("error")["code"] == code
+    visitor.send("ping")
+    assert visitor.expect("pong") == {"type": "pong"}
+
+
+def test_frames_before_hello_are_refused(shop):
+    visitor = shop.connect("visitor", shop.anonymous())
+    visitor.send("message", client_id="early", body="hi")
+    error = visitor.expect("error")
+    assert error["code"] == "hello_first" and error["ref"] == "early"
+    assert visitor.hello()["type"] == "welcome"
+
+
+def test_control_characters_are_stripped_and_text_stored_as_given(shop):
+    operator = shop.operator(shop.employee("watcher@example.test"))
+    visitor = shop.visitor()
+    visitor.say("<b>bold</b>\r\nline\x00two\x1b")
+    message = operator.expect("message", author="customer")
+    assert message["body"] == "<b>bold</b>\nlinetwo"
+
+
+def test_operator_cannot_reach_another_shops_conversation(shop):
+    operator = shop.operator(shop.employee("mallory@example.test"))
+    for frame in ({"type": "message", "id_conversation": 999999, "client_id": "x",
+                   "body": "hi"}, {"type": "end", "id_conversation": 999999},
+                  {"type": "reopen", "id_conversation": 999999}):
+        operator.send_raw(json.dumps(frame))
+        assert operator.expect("error")["code"] == "not_found"
+
+
+@pytest.mark.parametrize("frame", [
+    '{"type": "message", "client_id": "s1", "body": "half \\ud800 a pair"}',
+    '{"type": "message", "client_id": "s2", "body": "\\udfff"}',
+])
+def test_lone_surrogates_in_a_body_are_refused_and_the_socket_stays_usable(shop, frame):
+    visitor = shop.visitor()
+    visitor.send_raw(frame)
+    error = visitor.expect("error")
+    assert error["code"] == "bad_field" and error["field"] == "body"
+    visitor.send("ping")
+    assert visitor.expect("pong") == {"type": "pong"}
+
+
+def test_lone_surrogates_in_hello_are_refused_and_the_socket_stays_usable(shop):
+    for field in ("token", "page_url"):
+        visitor = shop.connect("visitor", shop.anonymous())
+        visitor.send_raw('{"type": "hello", "%s": "x\\ud800.y"}' % field)
+        error = visitor.expect("error")
+        assert error["code"] == "bad_field" and error["field"] == field
+        assert visitor.hello()["type"] == "welcome"
+
+
+def test_a_client_that_stops_reading_is_cut_and_stalls_nobody(mariadb):
+    """Events to a socket whose client never reads pile up: past the outbox's limit the
+    socket is cut. Before, the publisher (here the operator's own handler) blocked in
+    send once the TCP buffers were full, and the operator's acks stopped."""
+    from tests.support.chatclient import SilentClient
+
+    shop = ChatShop(max_message_length=20000, rate_limit=1000)
+    silent = None
+    try:
+        operator = shop.operator()
+        silent = SilentClient(shop, shop.anonymous())
+        silent.send("hello")
+        silent.send("message", client_id="c1", body="are you there?")
+        opened = operator.expect("conversation")["conversation"]["id_conversation"]
+        body = "€" * 20000  # 60 kB of UTF-8 per event
+        for n in range(150):  # 9 MB: past the outbox's 1 MiB and the kernel's buffers
+            ack = operator.say(body, client_id=f"o{n}", id_conversation=opened)
+            assert ack["type"] == "ack", ack
+        assert silent.drain() < 150 * len(body.encode())
+        visitor = shop.visitor()  # the others are served as before
+        assert visitor.say("hello")["type"] == "ack"
+    finally:
+        if silent is not None:
+            silent.close()
+        shop.close()
+
+
+def test_an_employee_serves_only_the_shops_the_back_office_gives_them(shop):
+    """As Employee::hasAuthOnShop: a SuperAdmin every shop, anyone else their employee_shop rows."""
+    t, id_shop = shop.db.tables, shop.db.ids["shop"]
+    clerk = shop.employee("clerk@example.test", id_profile=4)
+    refused = shop.connect("operator", clerk)
+    refused.send("hello")
+    assert refused.expect("error")["code"] == "not_found"
+    with shop.db.engine.begin() as conn:
+        id_clerk = conn.execute(sa.select(t.employee.c.id_employee).where(
+            t.employee.c.email == "clerk@example.test")).scalar_one()
+        conn.execute(sa.insert(t.employee_shop).values(id_employee=id_clerk, id_shop=id_shop))
+    admitted = shop.connect("operator", clerk)
+    assert admitted.hello()["id_shop"] == id_shop
+    boss = shop.connect("operator", shop.employee("boss@example.test", id_profile=1))
+    assert boss.hello()["id_shop"] == id_shop
