@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
 import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from psonlinechat.errors import ConfigError
+from psonlinechat.prestashop import parameters
+from psonlinechat.prestashop.cookies import CookieKeyError, load_key
 
 _PREFIX_RE = re.compile(r"[A-Za-z0-9_]{1,32}")
 _INT_RE = re.compile(r"[0-9]{1,9}")
@@ -215,8 +218,6 @@ def load(config: Mapping[str, Any], *, shop_parameters: Mapping[str, str] | None
         )
     values["table_prefix"] = validate_table_prefix(values.get("table_prefix", "ps_"))
     if values.get("new_cookie_key"):
-        from psonlinechat.prestashop.cookies import CookieKeyError, load_key
-
         try:
             load_key(values["new_cookie_key"])
         except CookieKeyError as exc:
@@ -225,3 +226,31 @@ def load(config: Mapping[str, Any], *, shop_parameters: Mapping[str, str] | None
     if not prefix.startswith("/") or prefix.endswith("/") and prefix != "/":
         raise ConfigError("PSONLINECHAT_URL_PREFIX", f"{prefix!r} must start with '/' and not end with one")
     return Settings(**values)
+
+
+def from_mapping(config: Mapping[str, Any]) -> Settings:
+    """The settings of a host app's config (or of :func:`from_environ`): the one path the
+    extension, the console commands and ``serve`` validate their settings by. Reads the
+    shop's parameters.php when ``PSONLINECHAT_PRESTASHOP_ROOT`` is set.
+
+    :raises ConfigError: a setting is missing or malformed, or parameters.php is unreadable.
+    """
+    root = config.get("PSONLINECHAT_PRESTASHOP_ROOT")
+    shop_parameters = parameters.read(root).as_settings() if root else None
+    return load(config, shop_parameters=shop_parameters)
+
+
+def from_environ(environ: Mapping[str, str] | None = None,
+                 **overrides: str | None) -> dict[str, str]:
+    """The ``PSONLINECHAT_*`` keys set in ``environ`` (default: the process environment),
+    then ``overrides`` (key names without the prefix, lower case; ``None`` skips one).
+
+    Only the keys :data:`KEYS` declares are read; empty values count as unset.
+    """
+    environ = os.environ if environ is None else environ
+    values = {key.config_name: environ[key.config_name] for key in KEYS
+              if environ.get(key.config_name) not in (None, "")}
+    for name, value in overrides.items():
+        if value:
+            values["PSONLINECHAT_" + name.upper()] = value
+    return values

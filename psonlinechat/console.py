@@ -1,42 +1,33 @@
-"""Command line: ``psonlinechat install | uninstall | upgrade | serve | demo``.
+"""The ``psonlinechat`` console script: ``install | uninstall | upgrade | serve | demo``.
 
-``main`` is the ``psonlinechat`` console script: it builds a Flask app with
-:class:`~psonlinechat.web.extension.OnlineChat` from the ``PSONLINECHAT_*`` environment
-variables and the options given, so settings are validated exactly as in a host app.
-``flask_group`` offers the same commands as ``flask psonlinechat ...`` inside a host app
-(registered by ``init_app``). Failures print one line on stderr and exit with status 1.
-Other modules add their commands with ``main.add_command(...)``.
+``main`` builds a Flask app with :class:`~psonlinechat.OnlineChat` from the
+``PSONLINECHAT_*`` environment variables and the options given (:func:`psonlinechat.config.from_environ`),
+so settings are validated exactly as in a host app, then runs the actions of
+:mod:`psonlinechat.web.commands` on it. Failures print one line on stderr and exit with
+status 1. This is the only module that imports :mod:`psonlinechat.serve` and
+:mod:`psonlinechat.demo`.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from typing import Any
 
 import click
-import sqlalchemy as sa
 from flask import Flask
-from flask.cli import AppGroup
 
-from psonlinechat.shop import installer
-from psonlinechat.errors import PsOnlineChatError
-
+from psonlinechat import config
 from psonlinechat.demo.command import demo_command
+from psonlinechat.errors import PsOnlineChatError
 from psonlinechat.serve.command import serve_command
-
-flask_group = AppGroup("psonlinechat", help="PrestaShop Online Chat: install, upgrade, serve.")
+from psonlinechat.web import commands
+from psonlinechat.web.extension import ChatState, OnlineChat
 
 
 @click.group()
 def main() -> None:
     """PrestaShop Online Chat as a Flask blueprint."""
-
-
-def fail(message: str) -> None:
-    """Print ``message`` as one line on stderr and exit with status 1."""
-    raise click.ClickException(" ".join(str(message).split()))
 
 
 def build_app(prestashop_root: str | None = None, database_url: str | None = None,
@@ -45,15 +36,10 @@ def build_app(prestashop_root: str | None = None, database_url: str | None = Non
 
     :raises ConfigError: a setting is missing or malformed.
     """
-    from psonlinechat.web.extension import OnlineChat
-
     app = Flask("psonlinechat")
-    app.config.update({name: value for name, value in os.environ.items()
-                       if name.startswith("PSONLINECHAT_")})
-    for name, value in (("PRESTASHOP_ROOT", prestashop_root), ("DATABASE_URL", database_url),
-                        ("TABLE_PREFIX", table_prefix)):
-        if value:
-            app.config["PSONLINECHAT_" + name] = value
+    app.config.update(config.from_environ(prestashop_root=prestashop_root,
+                                          database_url=database_url,
+                                          table_prefix=table_prefix))
     OnlineChat(app)
     return app
 
@@ -77,63 +63,15 @@ def shop_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _run(app: Flask, action: Callable[[Any], str]) -> None:
-    """Run ``action(state)`` and print its summary; errors become one line and status 1."""
-    from psonlinechat.web.extension import get_state
-
-    state = get_state(app)
-    try:
-        click.echo(action(state))
-    except PsOnlineChatError as exc:
-        fail(str(exc))
-    except sa.exc.SQLAlchemyError as exc:
-        fail(f"database error: {getattr(exc, 'orig', None) or exc}")
-    finally:
-        state.engine.dispose()
-
-
-def _where(state: Any) -> str:
-    url = sa.engine.make_url(state.settings.database_url or "")
-    return f"{url.database or url.host} (prefix {state.tables.prefix})"
-
-
-def _install(state: Any) -> str:
-    report = installer.install(state.engine, state.tables)
-    upgraded = f", upgraded to {report.upgraded_to}" if report.upgraded_to else ""
-    return (f"Installed psonlinechat on {_where(state)}: {len(report.created_tables)} tables "
-            f"created, {len(report.written_keys)} settings written{upgraded}; "
-            f"schema version {report.schema_version}.")
-
-
-def _uninstall(state: Any) -> str:
-    report = installer.uninstall(state.engine, state.tables)
-    if not report.dropped_tables and not report.deleted_rows:
-        return f"psonlinechat was not installed on {_where(state)}: nothing to remove."
-    return (f"Uninstalled psonlinechat from {_where(state)}: {len(report.dropped_tables)} "
-            f"tables dropped, {report.deleted_rows} configuration rows deleted.")
-
-
-def _upgrade(state: Any) -> str:
-    report = installer.upgrade(state.engine, state.tables)
-    if not report.upgraded_to:
-        return f"psonlinechat is up to date on {_where(state)} (schema version {report.schema_version})."
-    return (f"Upgraded psonlinechat on {_where(state)} through versions "
-            f"{', '.join(map(str, report.upgraded_to))}; schema version {report.schema_version}.")
-
-
-UNINSTALL_WARNING = ("This drops the module's tables (every conversation and message) and "
-                     "deletes its settings. Continue?")
-
-
-def _standalone(action: Callable[[Any], str]) -> Callable[..., None]:
+def _standalone(action: Callable[[ChatState], str]) -> Callable[..., None]:
     @functools.wraps(action)
     def run(prestashop_root: str | None, database_url: str | None,
             table_prefix: str | None, **_: Any) -> None:
         try:
             app = build_app(prestashop_root, database_url, table_prefix)
         except PsOnlineChatError as exc:
-            fail(str(exc))
-        _run(app, action)
+            commands.fail(str(exc))
+        commands.run(app, action)
     return run
 
 
@@ -141,7 +79,7 @@ def _standalone(action: Callable[[Any], str]) -> Callable[..., None]:
 @shop_options
 def install_command(**options: Any) -> None:
     """Create the module's tables and default settings (harmless to run again)."""
-    _standalone(_install)(**options)
+    _standalone(commands.install)(**options)
 
 
 @main.command("uninstall")
@@ -150,42 +88,15 @@ def install_command(**options: Any) -> None:
 def uninstall_command(yes: bool, **options: Any) -> None:
     """Drop the module's tables and delete its settings."""
     if not yes:
-        click.confirm(UNINSTALL_WARNING, abort=True)
-    _standalone(_uninstall)(**options)
+        click.confirm(commands.UNINSTALL_WARNING, abort=True)
+    _standalone(commands.uninstall)(**options)
 
 
 @main.command("upgrade")
 @shop_options
 def upgrade_command(**options: Any) -> None:
     """Bring the module's tables to this version's schema."""
-    _standalone(_upgrade)(**options)
-
-
-def _in_host_app(action: Callable[[Any], str]) -> None:
-    from flask import current_app
-
-    _run(current_app._get_current_object(), action)  # type: ignore[attr-defined]
-
-
-@flask_group.command("install")
-def flask_install() -> None:
-    """Create the module's tables and default settings (harmless to run again)."""
-    _in_host_app(_install)
-
-
-@flask_group.command("uninstall")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def flask_uninstall(yes: bool) -> None:
-    """Drop the module's tables and delete its settings."""
-    if not yes:
-        click.confirm(UNINSTALL_WARNING, abort=True)
-    _in_host_app(_uninstall)
-
-
-@flask_group.command("upgrade")
-def flask_upgrade() -> None:
-    """Bring the module's tables to this version's schema."""
-    _in_host_app(_upgrade)
+    _standalone(commands.upgrade)(**options)
 
 
 main.add_command(serve_command)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pathlib
 import re
 
-from psonlinechat import console as cli, config as settings
+from psonlinechat import config as settings, console as cli
+from psonlinechat.web import commands
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 
@@ -45,7 +46,7 @@ def test_install_section_names_real_commands():
     text = section("Install into a shop")
     for command in ("install", "uninstall", "upgrade"):
         assert f"psonlinechat {command}" in text
-        assert command in cli.main.commands and command in cli.flask_group.commands
+        assert command in cli.main.commands and command in commands.flask_group.commands
     for option in ("--prestashop-root", "--database-url", "--table-prefix", "--yes"):
         assert option in text
     assert "<!-- install -->" not in text and "<!-- configure -->" not in section("Configure")

@@ -41,6 +41,8 @@ class ChatContext:
     :param module_settings: ``(conn, id_shop) -> ModuleSettings`` (the merchant's settings).
     :param create_guest: ``(conn, tables, *, id_customer, user_agent, accept_language) -> int``.
     :param clock: the current UTC time (tests may freeze it).
+    :param actions: ``actions(name, **event)`` tells the plugins' ``action_*`` hooks of a
+        committed change (``name`` is the hook's name); never raises into the chat.
 
     The chat's database work goes through :meth:`connect` (and :meth:`transaction`), which
     lets at most ``PSONLINECHAT_POOL_SIZE`` of it run at once: past that, handlers wait
@@ -55,6 +57,7 @@ class ChatContext:
     module_settings: Callable[[sa.Connection, int], ModuleSettings]
     create_guest: Callable[..., int]
     clock: Callable[[], dt.datetime] = utcnow
+    actions: Callable[..., None] = dataclasses.field(default=lambda name, **event: None)
 
     def __post_init__(self) -> None:
         self._gate = threading.BoundedSemaphore(max(1, self.settings.pool_size))

@@ -26,45 +26,11 @@ import sqlalchemy as sa
 from psonlinechat.chat.context import ChatContext
 from psonlinechat.shop.identity import Visitor
 from psonlinechat.chat.operators import ONLINE, Operators
-from psonlinechat.chat.protocol import ProtocolError
+from psonlinechat.chat.model import ChatError, ConversationArchived, Posted
 from psonlinechat.chat.publisher import Publisher
 from psonlinechat.store import conversations as repo
 from psonlinechat.store.conversations import ARCHIVED, FINISHED, ONGOING, Conversation, Event
 from psonlinechat.chat.tokens import ResumeTokens, token_hash
-
-
-class ChatError(ProtocolError):
-    """A chat action the rules refuse; ``code`` is what the client sees.
-
-    :param code: ``not_found``, ``unavailable``, ``not_ongoing``, ``archived``.
-    """
-
-
-class ConversationArchived(ChatError):
-    """The visitor's token names a conversation that was archived: start a new one."""
-
-    def __init__(self) -> None:
-        super().__init__("archived", "this conversation is over; a new one starts")
-
-
-@dataclasses.dataclass(frozen=True)
-class Posted:
-    """The outcome of posting a message.
-
-    :param event: the message's logged event (the first one when ``duplicate``).
-    :param duplicate: the sender's client id was already in the log; nothing was written.
-    :param opened: this message opened the conversation.
-    :param reopened: the ``reopened`` event this message caused, if any.
-    :param operator_name: the shop's operator name, read in the same transaction when an
-        event to publish needs it (an operator's), else ``None``.
-    """
-
-    event: Event
-    conversation: Conversation
-    duplicate: bool = False
-    opened: bool = False
-    reopened: Event | None = None
-    operator_name: str | None = None
 
 
 def _check_owner(conversation: Conversation, visitor: Visitor) -> None:

@@ -1,39 +1,45 @@
 """One app's chat engine: the broker, the operators and the conversations, made once.
 
-:func:`chat_for` builds it on first use and keeps it in ``state.services["chat"]``;
-:func:`shutdown` stops it. The sockets (:mod:`psonlinechat.web.sockets.routes`) work through it.
+It receives the shop's database as the shop layer gives it (settings, tables, connections,
+the directory and the merchant's settings store), never the Flask extension's state. The
+web layer makes one per app on first use and stops it at exit.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from psonlinechat.chat.broker import from_settings
 from psonlinechat.chat.conversations import Conversations
 from psonlinechat.chat.context import ChatContext
 from psonlinechat.chat.operators import Operators
+from psonlinechat.shop.database import ShopDatabase
 from psonlinechat.store import operators as operator_repo, shops
+from psonlinechat.store.guests import create_guest
 
-if TYPE_CHECKING:
-    from psonlinechat.web.extension import ChatState
-
-_SERVICE = "chat"
 _HOSTS_TTL = 30.0
 
 
 class Chat:
-    """One app's chat engine: broker, operators, conversations (``state.services["chat"]``)."""
+    """One app's chat engine: broker, operators, conversations.
 
-    def __init__(self, state: ChatState) -> None:
-        from psonlinechat.store.guests import create_guest
+    :param shop: the shop's database; its tables are detected here if not yet.
+    :param actions: ``actions(name, **event)``, called after a change commits, for the
+        ``action_*`` hooks (default: nobody listens).
+    :raises ShopError: the database is unreachable or lacks PrestaShop's tables.
+    """
 
-        s = state.settings
-        self.state = state
+    def __init__(self, shop: ShopDatabase, *, actions: Callable[..., None] | None = None) -> None:
+        s = shop.settings
+        self.shop = shop
         self.broker = from_settings(s.redis_url, s.database_url or "", s.table_prefix)
-        self.ctx = ChatContext(engine=state.engine, tables=state.tables, broker=self.broker,
-                               settings=s, module_settings=state.module_settings,
+        self.ctx = ChatContext(engine=shop.engine, tables=shop.tables, broker=self.broker,
+                               settings=s, module_settings=shop.module_settings,
                                create_guest=create_guest)
+        if actions is not None:
+            self.ctx.actions = actions
         self.operators = Operators(self.ctx)
         self.conversations = Conversations(self.ctx, self.operators)
         self._hosts: tuple[float, set[str]] = (0.0, set())
@@ -56,25 +62,3 @@ class Chat:
         """Stop the sweeper and the broker."""
         self.operators.close()
         self.broker.close()
-
-
-def chat_for(state: ChatState) -> Chat:
-    """The app's :class:`Chat`, made on first use.
-
-    :raises ShopError: the database is unreachable or lacks PrestaShop's tables.
-    """
-    chat = state.services.get(_SERVICE)
-    if chat is None:
-        state.tables  # noqa: B018 - detect the schema first: it takes the same lock
-        with state._lock:
-            chat = state.services.get(_SERVICE)
-            if chat is None:
-                chat = state.services[_SERVICE] = Chat(state)
-    return chat
-
-
-def shutdown(state: ChatState) -> None:
-    """Stop the app's chat engine if it was started (tests, worker exit)."""
-    chat = state.services.pop(_SERVICE, None)
-    if chat is not None:
-        chat.close()

@@ -9,17 +9,15 @@ an event reads it back from the log.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from psonlinechat.chat import protocol
 from psonlinechat.chat.broker import conversation_channel, shop_channel
 from psonlinechat.chat.context import ChatContext
+from psonlinechat.chat.model import Posted
 from psonlinechat.chat.operators import Operators
 from psonlinechat.store import conversations as repo
 from psonlinechat.store.conversations import Event
 
-if TYPE_CHECKING:
-    from psonlinechat.chat.conversations import Posted
 
 
 class Publisher:

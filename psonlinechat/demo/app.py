@@ -4,7 +4,7 @@
 the module touches, from :mod:`psonlinechat.store.tables`), installs the module with the real
 installer, seeds the shop once, and mounts the blueprint under ``/psonlinechat`` as a
 shop's proxy would, next to a storefront and a back office of its own. The module's mail
-goes to ``<data>/outbox`` (``state.services["mailer"]``, an :class:`OutboxMailer`).
+goes to ``<data>/outbox`` (``state.mailer``, an :class:`OutboxMailer`).
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ from psonlinechat.demo.data import DataFolder, DemoSecrets
 from psonlinechat.demo.shop_cookies import ShopCookies
 
 ADMIN_PATH = "/admin-demo"
-#: Where the module finds the app's mailer among ``state.services``.
-MAILER_SERVICE = "mailer"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +78,7 @@ def create_app(data: str | os.PathLike[str] = "demo-data", *, reset: bool = Fals
     app.config.update(config or {})
     OnlineChat(app)
     state = get_state(app)
-    state.services[MAILER_SERVICE] = OutboxMailer(folder.outbox_path)
+    state.mailer = OutboxMailer(folder.outbox_path)
     _prepare_database(state.engine, domain, made)
     with state.engine.connect() as conn:
         app.extensions[EXTENSION_NAME] = _demo_shop(conn, state.tables, folder, made)

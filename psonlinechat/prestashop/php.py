@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -13,3 +14,12 @@ def php_string(value: Any) -> str:
     if value is True:
         return "1"
     return str(value)
+
+
+_INT_RE = re.compile(r"^\s*([+-]?[0-9]+)")
+
+
+def php_int(value: Any) -> int:
+    """PHP's (int) cast of a string: its leading digits (with a sign), else 0."""
+    match = _INT_RE.match(str(value or ""))
+    return int(match.group(1)) if match else 0

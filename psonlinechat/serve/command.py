@@ -29,10 +29,12 @@ from typing import Any
 
 import click
 
-from psonlinechat import config as settings_module
+from psonlinechat import config as config_module
+from psonlinechat.config import Settings
 from psonlinechat.errors import ConfigError, PsOnlineChatError
 from psonlinechat.serve.socket_limit import SocketLimit, WholeFrameSocket
-from psonlinechat.serve.worker import GC_THRESHOLDS, build_wsgi, post_worker_init, tune_gc, unpatched_references, worker_exit
+from psonlinechat.serve.worker import (GC_THRESHOLDS, build_wsgi, post_worker_init, tune_gc,
+                                       unpatched_references, worker_exit)
 
 #: Also the names of :mod:`psonlinechat.serve.socket_limit` and :mod:`psonlinechat.serve.worker` that
 #: lived here before.
@@ -113,7 +115,7 @@ class ServeOptions:
         return per_socket * (self.socket_limit + headroom(self.socket_limit)) + SPARE_FDS
 
 
-def check_options(options: ServeOptions, settings: settings_module.Settings) -> None:
+def check_options(options: ServeOptions, settings: Settings) -> None:
     """Refuse what would lose messages or hang connections.
 
     :raises ServeError: an unknown worker class, a count below 1, or more than one
@@ -157,18 +159,12 @@ def raise_fd_limit(needed: int) -> int:
     return target
 
 
-def validated_settings(config: Mapping[str, Any]) -> settings_module.Settings:
-    """Validate ``config`` as :meth:`OnlineChat.init_app` will, reading parameters.php if asked.
+def validated_settings(config: Mapping[str, Any]) -> Settings:
+    """Validate ``config`` as :meth:`OnlineChat.init_app` will (:func:`psonlinechat.config.from_mapping`).
 
     :raises ConfigError: a setting is missing or malformed.
     """
-    shop_parameters = None
-    root = config.get("PSONLINECHAT_PRESTASHOP_ROOT")
-    if root:
-        from psonlinechat.prestashop import parameters
-
-        shop_parameters = parameters.read(root).as_settings()
-    return settings_module.load(config, shop_parameters=shop_parameters)
+    return config_module.from_mapping(config)
 
 
 def _gunicorn_application(config: Mapping[str, Any], options: ServeOptions):
@@ -228,9 +224,8 @@ def serve_command(bind: str, workers: int, worker_class: str, worker_connections
                   database_url: str | None, prestashop_root: str | None,
                   redis_url: str | None) -> None:
     """Serve the chat under gunicorn, configured from PSONLINECHAT_* environment variables."""
-    from psonlinechat.serve.wsgi import config_from_environ
 
-    config = config_from_environ()
+    config = config_module.from_environ()
     for key, value in (("PSONLINECHAT_DATABASE_URL", database_url),
                        ("PSONLINECHAT_PRESTASHOP_ROOT", prestashop_root),
                        ("PSONLINECHAT_REDIS_URL", redis_url)):

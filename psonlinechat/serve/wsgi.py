@@ -10,29 +10,13 @@ hosts that insist on their own gunicorn command line::
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
 
 from psonlinechat.web.extension import OnlineChat
-from psonlinechat.config import KEYS
-
-
-def config_from_environ(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The ``PSONLINECHAT_*`` keys set in ``environ`` (default: the process environment).
-
-    Only the keys :data:`psonlinechat.config.KEYS` declares are read; empty values count
-    as unset.
-    """
-    environ = os.environ if environ is None else environ
-    config = {}
-    for key in KEYS:
-        value = environ.get(key.config_name)
-        if value not in (None, ""):
-            config[key.config_name] = value
-    return config
+from psonlinechat import config as config_module
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -42,6 +26,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     :raises ConfigError: a setting is missing or malformed.
     """
     app = Flask("psonlinechat.serve.wsgi")
-    app.config.update(config_from_environ() if config is None else dict(config))
+    app.config.update(config_module.from_environ() if config is None else dict(config))
     OnlineChat(app)
     return app

@@ -4,8 +4,8 @@ PrestaShop resolves the shop on every request: the ``shop_url`` whose ``domain``
 ``domain_ssl`` is the host (first without the port, then with it) and whose
 ``physical_uri + virtual_uri`` starts the path (longest first, case-insensitively), else
 PS_SHOP_DEFAULT. The bridge does the same from a **snapshot** of the active shops, their
-URLs and languages and the few configuration keys identity reads, kept per app in
-``state.services["shop_directory"]`` and read again once it is older than
+URLs and languages and the few configuration keys identity reads, kept per app by its
+:class:`ShopDirectory` and read again once it is older than
 :data:`SNAPSHOT_SECONDS`. A merchant's change of URLs, languages, default shop, default
 language or PS_COOKIE_CHECKIP therefore counts within that many seconds, and a request
 costs no query for its shop (it cost five or more). Accounts and session rows are never
@@ -16,36 +16,31 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import re
 import threading
 import time
-import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from psonlinechat.errors import ShopError
 from psonlinechat.prestashop import cookies
+from psonlinechat.prestashop.php import php_int
 from psonlinechat.store import configuration, shops
-
-if TYPE_CHECKING:
-    from psonlinechat.web.extension import ChatState
+from psonlinechat.store.tables import Tables
 
 #: How old (in seconds) a snapshot of the shops may get before it is read again.
 SNAPSHOT_SECONDS = 5.0
 #: The configuration keys identity reads, resolved per shop.
 CONFIG_KEYS = ("PS_SHOP_DEFAULT", "PS_VERSION_DB", "PS_LANG_DEFAULT", "PS_COOKIE_CHECKIP")
-SERVICE = "shop_directory"
 
 
-_INT_RE = re.compile(r"^\s*([+-]?[0-9]+)")
+class Database(Protocol):
+    """What the directory reads the shops through (a :class:`~psonlinechat.shop.database.ShopDatabase`)."""
 
+    @property
+    def tables(self) -> Tables: ...
 
-def php_int(value: Any) -> int:
-    """PHP's (int) cast of a string: its leading digits (with a sign), else 0."""
-    match = _INT_RE.match(str(value or ""))
-    return int(match.group(1)) if match else 0
+    def connect(self) -> contextlib.AbstractContextManager[sa.Connection]: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,7 +144,7 @@ class ShopDirectory:
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
 
-    def snapshot(self, state: ChatState) -> Snapshot:
+    def snapshot(self, db: Database) -> Snapshot:
         """The current snapshot, read again when missing or stale.
 
         :raises ShopError: the database is unreachable.
@@ -160,25 +155,25 @@ class ShopDirectory:
         with self._lock:
             current = self._snapshot
             if current is None or self.clock() - current.loaded_at >= self.max_age:
-                current = self._snapshot = self._load(state)
+                current = self._snapshot = self._load(db)
         return current
 
-    def shop_config(self, state: ChatState, snapshot: Snapshot, shop: shops.Shop) -> dict[str, str]:
+    def shop_config(self, db: Database, snapshot: Snapshot, shop: shops.Shop) -> dict[str, str]:
         """:data:`CONFIG_KEYS` for ``shop`` (shop, group, then global), read once per snapshot.
 
         :raises ShopError: the database is unreachable.
         """
         config = snapshot.shop_config.get(shop.id_shop)
         if config is None:
-            with connect(state) as conn:
-                config = _plain(configuration.get_many(conn, state.tables, CONFIG_KEYS,
+            with db.connect() as conn:
+                config = _plain(configuration.get_many(conn, db.tables, CONFIG_KEYS,
                                                        shop.id_shop, shop.id_shop_group))
             snapshot.shop_config[shop.id_shop] = config
         return config
 
-    def _load(self, state: ChatState) -> Snapshot:
-        t = state.tables
-        with connect(state) as conn:
+    def _load(self, db: Database) -> Snapshot:
+        t = db.tables
+        with db.connect() as conn:
             all_shops, urls = shops.active_shops(conn, t)
             offered: dict[int, set[int]] = {}
             for id_shop, id_lang in shops.active_languages(conn, t):
@@ -189,46 +184,5 @@ class ShopDirectory:
                         global_config, self.clock())
 
 
-@contextlib.contextmanager
-def connect(state: ChatState) -> Iterator[sa.Connection]:
-    """A connection to the shop's database.
-
-    :raises ShopError: the database is unreachable, or the connection fails while in use.
-    """
-    try:
-        with state.engine.connect() as conn:
-            yield conn
-    except sa.exc.OperationalError as exc:
-        raise ShopError(f"cannot reach the shop's database: {exc.orig}") from None
-
-
 def _plain(values: Mapping[str, Any]) -> dict[str, str]:
     return {name: value for name, value in values.items() if isinstance(value, str)}
-
-
-def directory(state: ChatState) -> ShopDirectory:
-    """The app's :class:`ShopDirectory` (made on first use)."""
-    return state.services.setdefault(SERVICE, ShopDirectory())
-
-
-def request_uri(request: Any) -> str:
-    """The decoded path PrestaShop matches shop URLs against."""
-    return urllib.parse.unquote((request.script_root or "") + (request.path or "/"))
-
-
-def shop_context(state: ChatState, request: Any) -> ShopContext | None:
-    """The request's shop and the cookie names worth trying; ``None`` when there is no
-    active shop.
-
-    :raises ShopError: the database is unreachable.
-    """
-    shops_now = directory(state)
-    snapshot = shops_now.snapshot(state)
-    version = state.settings.prestashop_version or snapshot.global_config.get("PS_VERSION_DB")
-    host = cookies.request_host(request.headers, version)
-    shop = snapshot.resolve(host, request_uri(request))
-    if shop is None:
-        return None
-    return ShopContext(shop, host, version or None, shops_now.shop_config(state, snapshot, shop),
-                       snapshot.hosts(shop, host), snapshot.shared_urls(shop),
-                       snapshot.languages.get(shop.id_shop, frozenset()))

@@ -8,10 +8,14 @@ cookie's session row, password hash, active flag, IP binding and (before PrestaS
 ``last_activity`` hold. Anything else is an anonymous visitor, or no employee: a cookie is
 untrusted input and never causes an error. An unreachable database raises ShopError.
 
+Everything here works from :class:`~psonlinechat.shop.request_facts.RequestFacts` (or
+anything with the same attributes, such as a Flask request), never from Flask itself.
+
 Cost: the request's shop comes from :mod:`psonlinechat.shop.directory`'s snapshot (no query);
 a cookie naming an account costs one query (the account joined with its session row).
 
-A host app plugs another source of identity through the seam on :class:`~psonlinechat.OnlineChat`.
+These functions are the default ``identify_*`` plugin; a host app plugs another source of
+identity through the plugin contract or the seam on :class:`~psonlinechat.OnlineChat`.
 """
 
 from __future__ import annotations
@@ -20,18 +24,17 @@ import dataclasses
 import hmac
 import ipaddress
 import re
-import time
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any
 
+from psonlinechat.config import Settings
 from psonlinechat.errors import ShopError
 from psonlinechat.prestashop import cookies
+from psonlinechat.prestashop.php import php_int
+from psonlinechat.shop.database import ShopDatabase
+from psonlinechat.shop.directory import ShopContext
 from psonlinechat.store import configuration, customers, employees
-from psonlinechat.shop.directory import ShopContext, connect, php_int, shop_context
-
-if TYPE_CHECKING:
-    from psonlinechat.web.extension import ChatState
-    from psonlinechat.config import Settings
 
 #: Seconds after which PrestaShop 1.7.8/8.x drops a ``psAdmin`` cookie that has
 #: ``last_activity`` (AdminController::AUTH_COOKIE_LIFETIME).
@@ -141,16 +144,38 @@ def _decoded_cookies(request: Any, keys: cookies.CookieKeys, context: ShopContex
     return found
 
 
+def request_uri(request: Any) -> str:
+    """The decoded path PrestaShop matches shop URLs against."""
+    return urllib.parse.unquote((request.script_root or "") + (request.path or "/"))
+
+
+def shop_context(db: ShopDatabase, request: Any) -> ShopContext | None:
+    """The request's shop and the cookie names worth trying; ``None`` when there is no
+    active shop.
+
+    :raises ShopError: the database is unreachable.
+    """
+    snapshot = db.directory.snapshot(db)
+    version = db.settings.prestashop_version or snapshot.global_config.get("PS_VERSION_DB")
+    host = cookies.request_host(request.headers, version)
+    shop = snapshot.resolve(host, request_uri(request))
+    if shop is None:
+        return None
+    return ShopContext(shop, host, version or None, db.directory.shop_config(db, snapshot, shop),
+                       snapshot.hosts(shop, host), snapshot.shared_urls(shop),
+                       snapshot.languages.get(shop.id_shop, frozenset()))
+
+
 # --- visitors ------------------------------------------------------------------------------
 
-def _signed_in_customer(state: ChatState, values: Mapping[str, str], context: ShopContext,
+def _signed_in_customer(db: ShopDatabase, values: Mapping[str, str], context: ShopContext,
                         allow_guests: bool) -> Any:
     """The customer row the cookie vouches for (FACTS §3.6), or ``None``."""
     id_customer = php_int(values.get("id_customer"))
     if id_customer <= 0 or php_int(values.get("logged")) != 1:
         return None
-    t = state.tables
-    with connect(state) as conn:
+    t = db.tables
+    with db.connect() as conn:
         row = customers.get_signed_in(conn, t, id_customer, php_int(values.get("session_id")))
     if row is None or not _same(values.get("passwd"), row.passwd):
         return None
@@ -165,7 +190,7 @@ def _signed_in_customer(state: ChatState, values: Mapping[str, str], context: Sh
     return row
 
 
-def identify_visitor(state: ChatState, request: Any, *, allow_guests: bool = False) -> Visitor:
+def identify_visitor(db: ShopDatabase, request: Any, *, allow_guests: bool = False) -> Visitor:
     """The visitor of a storefront request, from the shop's storefront cookie.
 
     The shop comes from the host and path; the language from the cookie's ``id_lang`` when
@@ -175,16 +200,16 @@ def identify_visitor(state: ChatState, request: Any, *, allow_guests: bool = Fal
 
     :raises ShopError: the database is unreachable or has no active shop at all.
     """
-    context = shop_context(state, request)
+    context = shop_context(db, request)
     if context is None:
         raise ShopError("the shop's database has no active shop")
-    shop, keys = context.shop, cookie_keys(state.settings)
+    shop, keys = context.shop, cookie_keys(db.settings)
     logical = cookies.front_cookie_name(shop.id_shop, shop.id_shop_group, shop.share_order)
     found = _decoded_cookies(request, keys, context, context.cookie_names(logical, True),
                              False) if keys else []
     customer, chosen = None, found[0] if found else {}
     for values in found:
-        customer = _signed_in_customer(state, values, context, allow_guests)
+        customer = _signed_in_customer(db, values, context, allow_guests)
         if customer is not None:
             chosen = values
             break
@@ -200,14 +225,14 @@ def identify_visitor(state: ChatState, request: Any, *, allow_guests: bool = Fal
 
 # --- employees -----------------------------------------------------------------------------
 
-def _employee(state: ChatState, values: Mapping[str, str], context: ShopContext, ip: str,
+def _employee(db: ShopDatabase, values: Mapping[str, str], context: ShopContext, ip: str,
               now: float) -> Employee | None:
     """The employee the ``psAdmin`` cookie vouches for (FACTS §3.7), or ``None``."""
     id_employee = php_int(values.get("id_employee"))
     if id_employee <= 0:
         return None
-    t = state.tables
-    with connect(state) as conn:
+    t = db.tables
+    with db.connect() as conn:
         row = employees.get_signed_in(conn, t, id_employee, php_int(values.get("session_id")))
     if row is None or not row.active or not _same(values.get("passwd"), row.passwd):
         return None
@@ -224,23 +249,21 @@ def _employee(state: ChatState, values: Mapping[str, str], context: ShopContext,
                     email=row.email, id_lang=int(row.id_lang), id_profile=int(row.id_profile))
 
 
-def identify_employee(state: ChatState, request: Any, *,
-                      clock: Callable[[], float] = time.time) -> Employee | None:
+def identify_employee(db: ShopDatabase, request: Any) -> Employee | None:
     """The employee of a request, from the shop's ``psAdmin`` cookie; ``None`` otherwise.
-
-    :param clock: returns the Unix time ``last_activity`` is compared with.
+    ``last_activity`` is compared with ``db.clock()``.
     :raises ShopError: the database is unreachable.
     """
-    keys = cookie_keys(state.settings)
+    keys = cookie_keys(db.settings)
     if keys is None:
         return None
-    context = shop_context(state, request)
+    context = shop_context(db, request)
     if context is None:
         return None
     ip = client_ip(request.remote_addr, request.headers.get("X-Forwarded-For"))
     names = context.cookie_names(cookies.ADMIN_COOKIE, False)
     for values in _decoded_cookies(request, keys, context, names, True):
-        employee = _employee(state, values, context, ip, clock())
+        employee = _employee(db, values, context, ip, db.clock())
         if employee is not None:
             return employee
     return None

@@ -11,13 +11,11 @@ PrestaShop theme overrides a module's templates.
 from __future__ import annotations
 
 import importlib.resources
-from typing import TYPE_CHECKING
 
 import jinja2
 from flask import Blueprint, abort, send_from_directory
 
-if TYPE_CHECKING:
-    from psonlinechat.web.extension import ChatState
+from psonlinechat.web.state import ChatState
 
 #: Asset folders served by the blueprint; nothing else under ``views/`` is reachable.
 ASSET_FOLDERS = ("css", "js", "img")

@@ -9,9 +9,10 @@ import sqlalchemy as sa
 
 from tests.support.chatclient import ChatShop, waits_for_the_shop_lock
 from psonlinechat.chat import protocol
-from psonlinechat.chat.conversations import ChatError, ConversationArchived, token_hash
+from psonlinechat.chat.model import ChatError, ConversationArchived
+from psonlinechat.chat.tokens import token_hash
 from psonlinechat.shop.identity import Visitor
-from psonlinechat.web.sockets.routes import chat_for
+from psonlinechat.web.extension import chat_for
 from psonlinechat import testing
 
 

@@ -15,7 +15,7 @@ from psonlinechat.chat.conversations import Conversations
 from psonlinechat import testing
 from psonlinechat.shop.identity import Visitor
 from psonlinechat.chat.operators import Operators
-from psonlinechat.web.sockets.routes import chat_for
+from psonlinechat.web.extension import chat_for
 
 
 class Clock:

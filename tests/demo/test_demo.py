@@ -92,7 +92,7 @@ def test_data_folder_keeps_secrets_shaped_as_prestashop_makes_them(demo, tmp_pat
 
 
 def test_mail_goes_to_the_outbox_folder(demo, tmp_path):
-    mailer = get_state(demo).services["mailer"]
+    mailer = get_state(demo).mailer
     message = mail.build_message(sender="shop@demo-shop.test", to="merchant@demo-shop.test",
                                  subject_line="Hello", html="<p>Hi</p>", text="Hi")
     mailer.send(message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -156,8 +157,8 @@ def test_guest_customers_count_only_when_allowed(app, shop_db, keys, customer):
     state = get_state(app)
     with app.test_request_context("/", base_url=f"http://{HOST}",
                                   headers={"Cookie": f"{cookie[0]}={cookie[1]}"}):
-        assert identity.identify_visitor(state, request).id_customer is None
-        assert identity.identify_visitor(state, request, allow_guests=True).id_customer == customer
+        assert identity.identify_visitor(state.shop, request).id_customer is None
+        assert identity.identify_visitor(state.shop, request, allow_guests=True).id_customer == customer
 
 
 @pytest.mark.parametrize("forged", [
@@ -257,7 +258,7 @@ def test_shop_resolution_prefers_the_longest_uri_then_the_port(keys):
             ported = seed.add_shop(conn, t, db.ids["shop_group"], "Ported",
                                    domain="Shop.test:8080")
         state = get_state(make_app(db, keys))
-        snapshot = shop_context.directory(state).snapshot(state)
+        snapshot = state.shop.directory.snapshot(state.shop)
         state.engine.dispose()
         assert snapshot.find_shop_id(HOST, "/second/chat") == second
         assert snapshot.find_shop_id(HOST, "/SECOND/chat") == second
@@ -277,7 +278,7 @@ def test_snapshot_is_read_again_once_stale(shop_db, keys, employee):
     SNAPSHOT_SECONDS, not before; a revoked session counts at once."""
     app = make_app(shop_db, keys)
     now = [1000.0]
-    get_state(app).services["shop_directory"] = shop_context.ShopDirectory(clock=lambda: now[0])
+    get_state(app).shop.directory = shop_context.ShopDirectory(clock=lambda: now[0])
     elsewhere = admin_cookie(shop_db, keys, employee, remote_addr="10.9.8.7")
     assert ask(app, elsewhere)["employee"] is None
     set_config(shop_db, "PS_COOKIE_CHECKIP", "0")
@@ -298,17 +299,17 @@ def test_an_unreachable_database_is_a_shop_error(shop_db, keys):
     app = make_app(shop_db, keys)
     state = get_state(app)
     assert state.tables  # detected while the database answered
-    working = state.engine
-    state.engine = sa.create_engine("mysql+pymysql://root@127.0.0.1:1/none?connect_timeout=2")
+    working = state.shop.engine
+    state.shop.engine = sa.create_engine("mysql+pymysql://root@127.0.0.1:1/none?connect_timeout=2")
     try:
         with app.test_request_context("/", base_url=f"http://{HOST}"):
             with pytest.raises(ShopError, match="cannot reach"):
-                identity.identify_visitor(state, request)
+                identity.identify_visitor(state.shop, request)
             with pytest.raises(ShopError, match="cannot reach"):
-                identity.identify_employee(state, request)
+                identity.identify_employee(state.shop, request)
     finally:
-        state.engine.dispose()
-        state.engine = working
+        state.shop.engine.dispose()
+        state.shop.engine = working
 
 
 def snapshot_of(*urls: ShopUrl, shops: tuple[Shop, ...]) -> shop_context.Snapshot:
@@ -415,20 +416,20 @@ def test_last_activity_older_than_an_hour_signs_out(shop_db, keys, employee, ver
     app = make_app(shop_db, keys, version=version)
     cookie = admin_cookie(shop_db, keys, employee, last_activity=1_000_000, version=version)
     state = get_state(app)
-    state.services["clock"] = lambda: 1_000_000 + 3600
+    state.shop.clock = lambda: 1_000_000 + 3600
     assert ask(app, cookie)["employee"]["id_employee"] == employee
-    state.services["clock"] = lambda: 1_000_000 + 3601
+    state.shop.clock = lambda: 1_000_000 + 3601
     assert ask(app, cookie)["employee"] is None
 
 
 def test_last_activity_is_ignored_from_prestashop_9(app, shop_db, keys, employee):
     cookie = admin_cookie(shop_db, keys, employee, last_activity=1_000_000)
     state = get_state(app)
-    state.services["clock"] = lambda: 1_000_000 + 86_400
+    state.shop.clock = lambda: 1_000_000 + 86_400
     try:
         assert ask(app, cookie)["employee"]["id_employee"] == employee
     finally:
-        del state.services["clock"]
+        state.shop.clock = time.time
 
 
 def test_storefront_cookie_is_not_an_employee(app, shop_db, keys, customer):

@@ -214,7 +214,7 @@ def test_state_and_edge_read_once_per_request(installed):
     app.config.update(db.config())
     OnlineChat(app)
     state = get_state(app)
-    assert isinstance(state.services["settings"], ms.SettingsStore)
+    assert isinstance(state.shop.settings_store, ms.SettingsStore)
     calls = []
     original = state.module_settings
     state.module_settings = lambda conn, id_shop: calls.append(id_shop) or original(conn, id_shop)

@@ -22,7 +22,6 @@ from tests.support import shopdb
 from tests.support.liveserver import LiveServer
 from psonlinechat import OnlineChat, get_state, testing
 from psonlinechat.shop import installer
-from psonlinechat.web.sockets import routes as sockets
 
 HOST = shopdb.SHOP_DOMAIN
 _ids = itertools.count(1)
@@ -171,7 +170,7 @@ class ChatShop:
     def settings(self, **changes: Any) -> None:
         """Save merchant settings (max_chats, offline_mode, operator_name, …)."""
         with self.db.engine.connect() as conn:
-            self.state.services["settings"].save(conn, self.db.tables, self.id_shop, changes)
+            self.state.shop.settings_store.save(conn, self.db.tables, self.id_shop, changes)
             conn.commit()
 
     def employee(self, email: str = "eve@example.test", **fields: Any) -> list[tuple[str, str]]:
@@ -247,7 +246,7 @@ class ChatShop:
         for client in self.clients:
             client.close()
         self.server.stop()
-        sockets.shutdown(self.state)
+        self.state.stop_chat()
         self.state.engine.dispose()
         self.db.drop()
 

@@ -152,7 +152,7 @@ def test_decorated_loaders_and_falling_back_to_cookies(ps_db, keys, employee_coo
         if req.headers.get("X-Staff") == "robot":
             return Employee(id_employee=999, firstname="Robo", lastname="T", email="r@t",
                             id_lang=1, id_profile=1)
-        return identity.identify_employee(get_state(), req)
+        return identity.identify_employee(get_state().shop, req)
 
     @chat.visitor_loader
     def load_visitor(req):

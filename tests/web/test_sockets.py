@@ -253,7 +253,7 @@ def test_a_late_archive_of_the_old_conversation_does_not_drop_the_new_one(shop):
     has opened the next one (a copy of the subscriber list taken just before the switch):
     it must not make the socket let go of the new conversation."""
     from psonlinechat.chat.broker import conversation_channel
-    from psonlinechat.web.sockets.routes import chat_for
+    from psonlinechat.web.extension import chat_for
 
     operator = shop.operator()
     visitor = shop.visitor()

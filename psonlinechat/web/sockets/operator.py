@@ -13,7 +13,7 @@ from psonlinechat.chat import protocol
 from psonlinechat.chat.broker import shop_channel
 from psonlinechat.chat.engine import Chat
 from psonlinechat.web.sockets.frames import ChatSocket
-from psonlinechat.chat.conversations import ChatError
+from psonlinechat.chat.model import ChatError
 from psonlinechat.chat.protocol import summary
 from psonlinechat.shop.identity import Employee
 from psonlinechat.store import shops

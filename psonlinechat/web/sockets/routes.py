@@ -9,20 +9,18 @@ or :class:`~psonlinechat.web.sockets.operator.OperatorSocket` over the app's
 from __future__ import annotations
 
 import urllib.parse
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Blueprint, Flask, Response, request
 from flask_sock import Sock
 
-from psonlinechat.chat.engine import Chat, chat_for, shutdown
+from psonlinechat.chat.engine import Chat
 from psonlinechat.web.sockets.operator import OperatorSocket
 from psonlinechat.web.sockets.visitor import VisitorSocket
 
-if TYPE_CHECKING:
-    from psonlinechat.web.extension import ChatState
+from psonlinechat.web.state import ChatState
 
-__all__ = ["OPERATOR_PATH", "VISITOR_PATH", "Chat", "ascii_host", "chat_for", "origin_allowed",
-           "register", "shutdown"]
+__all__ = ["OPERATOR_PATH", "VISITOR_PATH", "Chat", "ascii_host", "origin_allowed", "register"]
 
 VISITOR_PATH, OPERATOR_PATH = "/ws/visitor", "/ws/operator"
 
@@ -74,7 +72,7 @@ def register(app: Flask, bp: Blueprint, state: ChatState) -> None:
         """Refuse before upgrading: 403 for a foreign Origin, 401 without an employee."""
         if request.endpoint not in endpoints:
             return None
-        chat = chat_for(state)
+        chat = state.chat()
         if not origin_allowed(request.headers.get("Origin"), request.host, chat.shop_hosts(),
                               state.settings.allowed_origins):
             return Response("this origin may not open chat sockets\n", 403,
@@ -86,13 +84,13 @@ def register(app: Flask, bp: Blueprint, state: ChatState) -> None:
 
     @sock.route(VISITOR_PATH, bp=bp)
     def visitor_socket(ws: Any) -> None:
-        VisitorSocket(ws, chat_for(state), state.identify_visitor(request),
+        VisitorSocket(ws, state.chat(), state.identify_visitor(request),
                       request.headers.get("User-Agent"),
                       request.headers.get("Accept-Language")).run()
 
     @sock.route(OPERATOR_PATH, bp=bp)
     def operator_socket(ws: Any) -> None:
-        chat = chat_for(state)
+        chat = state.chat()
         employee = state.identify_employee(request)
         if employee is None:  # the cookie expired between the check and the upgrade
             ws.close(reason=1008, message="sign in to the back office first")

@@ -13,7 +13,7 @@ from psonlinechat.chat import protocol
 from psonlinechat.chat.broker import Subscription, conversation_channel, visitors_channel
 from psonlinechat.chat.engine import Chat
 from psonlinechat.web.sockets.frames import ChatSocket
-from psonlinechat.chat.conversations import ChatError, ConversationArchived
+from psonlinechat.chat.model import ChatError, ConversationArchived
 from psonlinechat.chat.protocol import visitor_view
 from psonlinechat.shop.identity import Visitor
 from psonlinechat.web.sockets.outbox import Outbox
