@@ -12,6 +12,8 @@ naming the key, when one is missing or malformed.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import math
 import os
 import re
@@ -72,6 +74,9 @@ KEYS: tuple[Key, ...] = (
     Key("PRESTASHOP_VERSION", "str", None,
         "The shop's `_PS_VERSION_`, used in cookie names; when unset, `PS_VERSION_DB` "
         "is read and every `PrestaShop-*` cookie is tried."),
+    Key("SECRET_KEY", "str", None,
+        "Signs visitors' resume tokens; the same on every worker and host. Defaults to the "
+        "app's `SECRET_KEY`, else a key derived from NEW_COOKIE_KEY."),
     Key("ADMIN_LOGIN_URL", "str", None,
         "Where pages send an employee who is not signed in (the shop's back-office login)."),
     Key("ALLOWED_ORIGINS", "list", (),
@@ -106,6 +111,7 @@ class Settings:
     new_cookie_key: str | None = None
     cookie_iv: str | None = None
     prestashop_version: str | None = None
+    secret_key: str | None = None
     admin_login_url: str | None = None
     allowed_origins: tuple[str, ...] = ()
     redis_url: str | None = None
@@ -117,6 +123,22 @@ class Settings:
     heartbeat_seconds: float = 25.0
     operator_grace_seconds: float = 30.0
     demo: bool = False
+
+    def token_secret(self) -> str:
+        """The secret resume tokens are signed with: ``secret_key``, else one derived from
+        the shop's ``new_cookie_key`` (a labelled HMAC, so the cookie key itself never signs
+        anything of ours).
+
+        :raises ConfigError: neither is set.
+        """
+        if self.secret_key:
+            return self.secret_key
+        if self.new_cookie_key:
+            return hmac.new(self.new_cookie_key.encode(), b"psonlinechat resume tokens",
+                            hashlib.sha256).hexdigest()
+        raise ConfigError("PSONLINECHAT_SECRET_KEY",
+                          "is required to sign visitors' resume tokens (or set the app's "
+                          "SECRET_KEY, or PSONLINECHAT_NEW_COOKIE_KEY)")
 
 
 def _as_str(key: Key, value: Any) -> str:
@@ -193,7 +215,9 @@ _PARSERS: dict[str, Callable[[Key, Any], Any]] = {
 }
 
 
-def load(config: Mapping[str, Any], *, shop_parameters: Mapping[str, str] | None = None) -> Settings:
+def load(
+    config: Mapping[str, Any], *, shop_parameters: Mapping[str, str] | None = None
+) -> Settings:
     """Validate the ``PSONLINECHAT_*`` keys of ``config`` into :class:`Settings`.
 
     Values read from the shop's parameters.php (``shop_parameters``: ``database_url``,
@@ -224,19 +248,26 @@ def load(config: Mapping[str, Any], *, shop_parameters: Mapping[str, str] | None
             raise ConfigError("PSONLINECHAT_NEW_COOKIE_KEY", f"is unusable: {exc}") from None
     prefix = values.get("url_prefix", "/psonlinechat")
     if not prefix.startswith("/") or prefix.endswith("/") and prefix != "/":
-        raise ConfigError("PSONLINECHAT_URL_PREFIX", f"{prefix!r} must start with '/' and not end with one")
+        raise ConfigError(
+            "PSONLINECHAT_URL_PREFIX", f"{prefix!r} must start with '/' and not end with one"
+        )
     return Settings(**values)
 
 
 def from_mapping(config: Mapping[str, Any]) -> Settings:
     """The settings of a host app's config (or of :func:`from_environ`): the one path the
     extension, the console commands and ``serve`` validate their settings by. Reads the
-    shop's parameters.php when ``PSONLINECHAT_PRESTASHOP_ROOT`` is set.
+    shop's parameters.php when ``PSONLINECHAT_PRESTASHOP_ROOT`` is set; the app's
+    ``SECRET_KEY`` stands in for an unset ``PSONLINECHAT_SECRET_KEY``.
 
     :raises ConfigError: a setting is missing or malformed, or parameters.php is unreadable.
     """
     root = config.get("PSONLINECHAT_PRESTASHOP_ROOT")
     shop_parameters = parameters.read(root).as_settings() if root else None
+    app_secret = config.get("SECRET_KEY")
+    if config.get("PSONLINECHAT_SECRET_KEY") is None and app_secret:
+        config = {**config, "PSONLINECHAT_SECRET_KEY":
+                  app_secret.hex() if isinstance(app_secret, bytes) else app_secret}
     return load(config, shop_parameters=shop_parameters)
 
 

@@ -49,8 +49,7 @@ class Conversations:
         self.ctx = ctx
         self.operators = operators
         self.publisher = Publisher(ctx, operators)
-        self.tokens = ResumeTokens(ctx.settings.new_cookie_key or ctx.settings.database_url
-                                   or "")
+        self.tokens = ResumeTokens(ctx.settings.token_secret())
 
     def issue_token(self) -> str:
         """A new resume token (see :mod:`psonlinechat.chat.tokens`)."""

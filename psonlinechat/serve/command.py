@@ -33,11 +33,17 @@ from psonlinechat import config as config_module
 from psonlinechat.config import Settings
 from psonlinechat.errors import ConfigError, PsOnlineChatError
 from psonlinechat.serve.socket_limit import SocketLimit, WholeFrameSocket
-from psonlinechat.serve.worker import (GC_THRESHOLDS, build_wsgi, post_worker_init, tune_gc,
-                                       unpatched_references, worker_exit)
+from psonlinechat.serve.worker import (
+    GC_THRESHOLDS,
+    build_wsgi,
+    post_worker_init,
+    tune_gc,
+    unpatched_references,
+    worker_exit,
+)
 
-#: Also the names of :mod:`psonlinechat.serve.socket_limit` and :mod:`psonlinechat.serve.worker` that
-#: lived here before.
+#: Also the names of :mod:`psonlinechat.serve.socket_limit` and
+#: :mod:`psonlinechat.serve.worker` that lived here before.
 __all__ = ["DEFAULT_BIND", "DEFAULT_GRACEFUL_TIMEOUT", "DEFAULT_THREADS", "DEFAULT_WORKER_CLASS",
            "DEFAULT_WORKER_CONNECTIONS", "GC_THRESHOLDS", "SPARE_FDS", "WORKER_CLASSES",
            "ServeError", "ServeOptions", "SocketLimit", "WholeFrameSocket", "build_wsgi",
@@ -120,7 +126,10 @@ def check_options(options: ServeOptions, settings: Settings) -> None:
 
     :raises ServeError: an unknown worker class, a count below 1, or more than one
         worker without ``PSONLINECHAT_REDIS_URL``.
+    :raises ConfigError: nothing can sign visitors' resume tokens (see
+        :meth:`~psonlinechat.config.Settings.token_secret`).
     """
+    settings.token_secret()
     if options.worker_class not in WORKER_CLASSES:
         raise ServeError(f"--worker-class must be one of {', '.join(WORKER_CLASSES)}, "
                          f"not {options.worker_class!r}")
@@ -160,7 +169,8 @@ def raise_fd_limit(needed: int) -> int:
 
 
 def validated_settings(config: Mapping[str, Any]) -> Settings:
-    """Validate ``config`` as :meth:`OnlineChat.init_app` will (:func:`psonlinechat.config.from_mapping`).
+    """Validate ``config`` as :meth:`OnlineChat.init_app` will
+    (:func:`psonlinechat.config.from_mapping`).
 
     :raises ConfigError: a setting is missing or malformed.
     """
