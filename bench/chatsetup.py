@@ -17,13 +17,13 @@ import contextlib
 import dataclasses
 import math
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
-from tests.support import shopdb  # the repository root is put on sys.path by load.py
-
-from psonlinechat.shop import installer
 from psonlinechat import testing
+from psonlinechat.shop import installer
 from psonlinechat.store import configuration, seed
+from tests.support import shopdb  # the repository root is put on sys.path by load.py
 
 HOST = "127.0.0.1"
 
@@ -49,7 +49,7 @@ class PreparedShop:
         operators = [{"url": f"ws://{HOST}:{self.port}/psonlinechat/ws/operator",
                       "origin": f"http://{HOST}:{self.port}", "id_shop": id_shop,
                       "headers": {"Cookie": cookie}}
-                     for id_shop, cookie in zip(self.shop_ids, self.operator_cookies)]
+                     for id_shop, cookie in zip(self.shop_ids, self.operator_cookies, strict=True)]
         visitors = []
         for index in range(self.conversations):
             number = index % len(self.shop_ids) + 1

@@ -31,7 +31,8 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -117,7 +118,7 @@ class Sampler(threading.Thread):
             pids = process_tree(self.root)
             figures = [rss_and_cpu(pid) for pid in pids]
             self.peak_rss = max(self.peak_rss, sum(rss for rss, _ in figures))
-            workers = [rss for pid, (rss, _) in zip(pids, figures) if pid != self.root]
+            workers = [rss for pid, (rss, _) in zip(pids, figures, strict=True) if pid != self.root]
             self.peak_worker_rss = max(self.peak_worker_rss, max(workers, default=0))
             self.cpu_end = sum(cpu for _, cpu in figures)
 
@@ -235,7 +236,8 @@ RATIO_ROWS = {"delivered / s", "visitor→operator p50 (ms)", "visitor→operato
 
 def table(results: dict[str, dict[str, Any]]) -> str:
     names = list(results)
-    lines = ["| figure | " + " | ".join(names) + (" | ours / reference |" if len(names) == 2 else " |"),
+    ratio = " | ours / reference |" if len(names) == 2 else " |"
+    lines = ["| figure | " + " | ".join(names) + ratio,
              "|---" * (len(names) + 1 + (len(names) == 2)) + "|"]
     for label, get in ROWS:
         values = [get(results[name]) for name in names]

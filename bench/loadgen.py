@@ -92,7 +92,9 @@ class Run:
                 raise RuntimeError(f"waiting for {kind}: {event}")
         raise RuntimeError(f"socket closed while waiting for {kind}")
 
-    async def _open_visitor(self, index: int, target: dict[str, Any]) -> tuple[ClientConnection, int]:
+    async def _open_visitor(
+        self, index: int, target: dict[str, Any]
+    ) -> tuple[ClientConnection, int]:
         """Connect; in chat mode also say hello and open the conversation with a first message."""
         ws = await self._connect(target)
         if self.mode == "relay":
@@ -185,7 +187,8 @@ class Run:
                     self.errors.append(f"visitor {index}: {exc!r}")
                 return None
 
-        opened = await asyncio.gather(*(open_one(i, t) for i, t in enumerate(self.plan["visitors"])))
+        targets = enumerate(self.plan["visitors"])
+        opened = await asyncio.gather(*(open_one(i, t) for i, t in targets))
         visitors = [pair for pair in opened if pair is not None]
         connect_seconds = time.perf_counter() - started
         tasks += [asyncio.create_task(self._visitor_receive(ws)) for ws, _ in visitors]
@@ -218,7 +221,8 @@ class Run:
             "lost": self.sent["visitor"] + self.sent["operator"] - delivered,
             "messages_per_second": round(delivered / send_seconds, 1),
             "latency_ms": {
-                "to_operator": {"p50": _ms(self.to_operator, 0.5), "p99": _ms(self.to_operator, 0.99),
+                "to_operator": {"p50": _ms(self.to_operator, 0.5),
+                                "p99": _ms(self.to_operator, 0.99),
                                 "max": _ms(self.to_operator, 1.0)},
                 "to_visitor": {"p50": _ms(self.to_visitor, 0.5), "p99": _ms(self.to_visitor, 0.99),
                                "max": _ms(self.to_visitor, 1.0)},

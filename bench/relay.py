@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import signal
 
@@ -68,10 +69,8 @@ async def main(host: str, port: int) -> None:
     async with serve(relay.handle, host, port, compression=None, ping_interval=None,
                      max_queue=None, backlog=2048):
         print(f"relay listening on {host}:{port}", flush=True)
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await stop
-        except asyncio.CancelledError:
-            pass
 
 
 if __name__ == "__main__":

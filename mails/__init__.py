@@ -1,1 +1,4 @@
-"""Mail templates, ``<iso>/<name>.html`` and ``.txt`` (package data; this file keeps it a real package)."""
+"""Mail templates, ``<iso>/<name>.html`` and ``.txt``.
+
+Package data; this file keeps it a real package, not a namespace package.
+"""

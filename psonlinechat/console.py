@@ -1,11 +1,11 @@
 """The ``psonlinechat`` console script: ``install | uninstall | upgrade | serve | demo``.
 
 ``main`` builds a Flask app with :class:`~psonlinechat.OnlineChat` from the
-``PSONLINECHAT_*`` environment variables and the options given (:func:`psonlinechat.config.from_environ`),
-so settings are validated exactly as in a host app, then runs the actions of
-:mod:`psonlinechat.web.commands` on it. Failures print one line on stderr and exit with
-status 1. This is the only module that imports :mod:`psonlinechat.serve` and
-:mod:`psonlinechat.demo`.
+``PSONLINECHAT_*`` environment variables and the options given
+(:func:`psonlinechat.config.from_environ`), so settings are validated exactly as in a
+host app, then runs the actions of :mod:`psonlinechat.web.commands` on it. Failures print
+one line on stderr and exit with status 1. This is the only module that imports
+:mod:`psonlinechat.serve` and :mod:`psonlinechat.demo`.
 """
 
 from __future__ import annotations

@@ -39,8 +39,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from psonlinechat.shop.identity import ip2long
 from psonlinechat.prestashop import cookies, passwords
+from psonlinechat.shop.identity import ip2long
 from psonlinechat.store import customers, employees, seed, sessions
 from psonlinechat.store.tables import Tables
 
@@ -94,8 +94,10 @@ def add_employee(conn: sa.Connection, t: Tables, *, email: str, password: str = 
                              passwd=passwords.hash_password(password, rounds=4), **values)
 
 
-def anonymous_cookie(keys: cookies.CookieKeys, host: str, *, id_lang: int, id_shop: int = 1,
-                     id_guest: int | None = None, version: str = DEFAULT_VERSION) -> tuple[str, str]:
+def anonymous_cookie(
+    keys: cookies.CookieKeys, host: str, *, id_lang: int, id_shop: int = 1,
+    id_guest: int | None = None, version: str = DEFAULT_VERSION,
+) -> tuple[str, str]:
     """A storefront cookie with a language (and a guest) but nobody signed in."""
     values: dict[str, Any] = {"date_add": "2024-05-01 12:00:00", "id_lang": id_lang}
     if id_guest is not None:

@@ -26,7 +26,10 @@ def mariadb() -> None:
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    """Redis must answer (``PSONLINECHAT_TEST_REDIS_URL``); without it CI fails and a laptop skips."""
+    """Redis must answer (``PSONLINECHAT_TEST_REDIS_URL``).
+
+    Without it CI fails and a laptop skips.
+    """
     client = redis.Redis.from_url(REDIS_URL)
     try:
         client.ping()

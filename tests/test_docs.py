@@ -5,7 +5,8 @@ from __future__ import annotations
 import pathlib
 import re
 
-from psonlinechat import config as settings, console as cli
+from psonlinechat import config as settings
+from psonlinechat import console as cli
 from psonlinechat.web import commands
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"

@@ -10,14 +10,14 @@ whose id and token go into the shop's cookie (FACTS §3.4–3.6, §4).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 import functools
 import secrets
+from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from psonlinechat.shop.identity import ip2long
 from psonlinechat.prestashop import passwords
+from psonlinechat.shop.identity import ip2long
 from psonlinechat.store import demo_shop, guests, sessions
 from psonlinechat.store.tables import Tables
 

@@ -16,15 +16,15 @@ import os
 import sqlalchemy as sa
 from flask import Flask
 
-from psonlinechat.shop import installer
-from psonlinechat.mail.messages import OutboxMailer
-from psonlinechat.web.extension import OnlineChat, get_state
-from psonlinechat.store import configuration, demo_shop
-from psonlinechat.store.tables import build
 from psonlinechat.demo import backoffice, csrf, shop, storefront
 from psonlinechat.demo.context import EXTENSION_NAME, DemoShop, Language
 from psonlinechat.demo.data import DataFolder, DemoSecrets
 from psonlinechat.demo.shop_cookies import ShopCookies
+from psonlinechat.mail.messages import OutboxMailer
+from psonlinechat.shop import installer
+from psonlinechat.store import configuration, demo_shop
+from psonlinechat.store.tables import build
+from psonlinechat.web.extension import OnlineChat, get_state
 
 ADMIN_PATH = "/admin-demo"
 

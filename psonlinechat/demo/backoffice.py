@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from flask import Blueprint, get_flashed_messages, redirect, render_template, request, url_for
 
-from psonlinechat.web.extension import get_state
 from psonlinechat.demo import accounts
 from psonlinechat.demo.context import get_demo
 from psonlinechat.demo.shop import PS_VERSION
 from psonlinechat.demo.storefront import require_csrf
 from psonlinechat.demo.texts import translator
+from psonlinechat.web.extension import get_state
 
 bp = Blueprint("backoffice", __name__, url_prefix="/admin-demo")
 

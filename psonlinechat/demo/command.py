@@ -11,9 +11,9 @@ import signal
 import click
 from werkzeug.serving import make_server
 
+from psonlinechat.demo.app import ADMIN_PATH, create_app, credentials
 from psonlinechat.errors import PsOnlineChatError
 from psonlinechat.web.extension import get_state
-from psonlinechat.demo.app import ADMIN_PATH, create_app, credentials
 
 _WILDCARDS = {"0.0.0.0", "::", ""}
 

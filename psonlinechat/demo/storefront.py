@@ -6,13 +6,21 @@ cookie these pages write: the demo exercises the same path as a real shop.
 
 from __future__ import annotations
 
-from flask import (Blueprint, abort, flash, get_flashed_messages, redirect, render_template,
-                   request, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
-from psonlinechat.web.extension import get_state
 from psonlinechat.demo import accounts, csrf
 from psonlinechat.demo.context import get_demo
 from psonlinechat.demo.texts import CATALOGUE, translator
+from psonlinechat.web.extension import get_state
 
 bp = Blueprint("storefront", __name__)
 

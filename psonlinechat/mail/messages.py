@@ -129,7 +129,7 @@ def build_message(*, sender: str, to: str, subject_line: str, html: str, text: s
     if reply_to:
         message["Reply-To"] = reply_to
     message["Subject"] = subject_line
-    message["Date"] = email.utils.format_datetime(dt.datetime.now(dt.timezone.utc))
+    message["Date"] = email.utils.format_datetime(dt.datetime.now(dt.UTC))
     message["Message-ID"] = email.utils.make_msgid(domain=sender.rpartition("@")[2] or None)
     message.set_content(text)
     message.add_alternative(html, subtype="html")
@@ -158,7 +158,7 @@ class OutboxMailer:
         :raises OSError: the folder cannot be created or written.
         """
         self.folder.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         final = self.folder / f"{stamp}-{secrets.token_hex(4)}.eml"
         partial = final.with_suffix(".part")
         partial.write_bytes(message.as_bytes(policy=email.policy.SMTP))

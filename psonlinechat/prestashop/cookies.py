@@ -334,7 +334,7 @@ def set_cookie(response: Any, name: str, value: str, *, domain: str | None, path
         samesite = "None"
     expires = None
     if lifetime_hours > 0:
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or dt.datetime.now(dt.UTC)
         expires = now + dt.timedelta(hours=lifetime_hours)
     response.set_cookie(name, value, expires=expires, path=path or "/", domain=domain or None,
                         secure=secure, httponly=True, samesite=samesite)

@@ -279,7 +279,9 @@ def from_text(text: str, *, source: str = RELATIVE_PATH) -> ShopParameters:
     try:
         document = parse(text)
     except ValueError as exc:
-        raise ConfigError(ROOT_KEY, f"points to a shop whose {source} is unreadable: {exc}") from None
+        raise ConfigError(
+            ROOT_KEY, f"points to a shop whose {source} is unreadable: {exc}"
+        ) from None
     params = document.get("parameters") if isinstance(document, dict) else None
     if not isinstance(params, dict):
         raise ConfigError(ROOT_KEY, f"points to a shop whose {source} has no 'parameters' array")
@@ -317,7 +319,11 @@ def read(root: str | pathlib.Path) -> ShopParameters:
     except FileNotFoundError:
         hint = (" (only the old parameters.yml exists: open the shop once so that PrestaShop "
                 "converts it)" if path.with_suffix(".yml").exists() else "")
-        raise ConfigError(ROOT_KEY, f"is {str(root)!r}, which has no {RELATIVE_PATH}{hint}") from None
+        raise ConfigError(
+            ROOT_KEY, f"is {str(root)!r}, which has no {RELATIVE_PATH}{hint}"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(ROOT_KEY, f"is {str(root)!r}, whose {RELATIVE_PATH} cannot be read: {exc}") from None
+        raise ConfigError(
+            ROOT_KEY, f"is {str(root)!r}, whose {RELATIVE_PATH} cannot be read: {exc}"
+        ) from None
     return from_text(text, source=str(path))

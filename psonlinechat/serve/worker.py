@@ -73,7 +73,7 @@ def unpatched_references() -> list[str]:
                 originals[id(original)] = f"{module_name}.{name}"
     found = []
     for module_name, module in list(sys.modules.items()):
-        if module is None or not module_name.split(".")[0] in _WATCHED_PACKAGES:
+        if module is None or module_name.split(".")[0] not in _WATCHED_PACKAGES:
             continue
         for attribute, value in list(vars(module).items()):
             if id(value) in originals and not isinstance(value, (int, str)):
@@ -98,7 +98,7 @@ def _warm_up(app: Any) -> None:
     from psonlinechat.web.extension import get_state
 
     try:
-        get_state(app).tables
+        get_state(app).tables  # noqa: B018 - the property detects the schema
     except ShopError as exc:
         log.error("psonlinechat: %s (the workers keep trying on each request)", exc)
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from flask import Flask
 
-from psonlinechat.web.extension import OnlineChat
 from psonlinechat import config as config_module
+from psonlinechat.web.extension import OnlineChat
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

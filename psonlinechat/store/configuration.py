@@ -23,16 +23,15 @@ import datetime as dt
 import re
 import zoneinfo
 from collections.abc import Iterable, Mapping
-from typing import Union
 
 import sqlalchemy as sa
 
 from psonlinechat.store.tables import Tables
 
 #: A read value: text for a plain key, ``{id_lang: text}`` for a multilingual one.
-Value = Union[str, dict[int, str]]
+Value = str | dict[int, str]
 #: What :func:`update_value` accepts.
-WriteValue = Union[str, int, float, bool, None, Mapping[int, Union[str, int, float, bool, None]]]
+WriteValue = str | int | float | bool | None | Mapping[int, str | int | float | bool | None]
 
 MULTISHOP_KEY = "PS_MULTISHOP_FEATURE_ACTIVE"
 _NAME_RE = re.compile(r"^[a-zA-Z_0-9-]+$")

@@ -6,8 +6,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from psonlinechat.store.tables import Tables
 from psonlinechat.store import sessions
+from psonlinechat.store.tables import Tables
 
 
 def get_customer(conn: sa.Connection, t: Tables, id_customer: int) -> sa.Row[Any] | None:

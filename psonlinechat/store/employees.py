@@ -6,8 +6,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from psonlinechat.store.tables import Tables
 from psonlinechat.store import sessions
+from psonlinechat.store.tables import Tables
 
 
 def get_employee(conn: sa.Connection, t: Tables, id_employee: int) -> sa.Row[Any] | None:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from psonlinechat.errors import ConfigError
 from psonlinechat.config import Settings
+from psonlinechat.errors import ConfigError
 
 
 def normalise_url(url: str) -> sa.URL:

@@ -1,11 +1,12 @@
 """The module's own ``{prefix}psonlinechat_meta`` table: schema version and settings revision.
 
-``schema_version`` is the version of the module's own tables (see :mod:`psonlinechat.store.upgrades`);
-``settings_revision`` is a random token that every save of the merchant's settings (and
-every install that writes settings) replaces, in the same transaction, so every process can
-tell with one cheap query whether its cached settings are still current. A token is never
-reused: neither a rolled-back save nor an uninstall followed by an install can bring back a
-revision some process has cached with other settings.
+``schema_version`` is the version of the module's own tables (see
+:mod:`psonlinechat.store.upgrades`); ``settings_revision`` is a random token that every
+save of the merchant's settings (and every install that writes settings) replaces, in the
+same transaction, so every process can tell with one cheap query whether its cached
+settings are still current. A token is never reused: neither a rolled-back save nor an
+uninstall followed by an install can bring back a revision some process has cached with
+other settings.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ def test_defaults():
 
 def test_values_are_parsed():
     loaded = settings.load({**DB, "PSONLINECHAT_POOL_SIZE": "4", "PSONLINECHAT_DEMO": "yes",
-                            "PSONLINECHAT_RATE_WINDOW": "2.5", "PSONLINECHAT_TABLE_PREFIX": "shop7_",
+                            "PSONLINECHAT_RATE_WINDOW": "2.5",
+                            "PSONLINECHAT_TABLE_PREFIX": "shop7_",
                             "PSONLINECHAT_ALLOWED_ORIGINS": "https://a.test, ,https://b.test",
                             "PSONLINECHAT_URL_PREFIX": "/chat"})
     assert (loaded.pool_size, loaded.demo, loaded.rate_window) == (4, True, 2.5)
@@ -61,7 +62,8 @@ def test_shop_parameters_fill_gaps_and_explicit_settings_win():
     explicit = settings.load({**DB, "PSONLINECHAT_TABLE_PREFIX": "cd_",
                               "PSONLINECHAT_NEW_COOKIE_KEY": MY_KEY}, shop_parameters=shop)
     assert explicit.database_url == DB["PSONLINECHAT_DATABASE_URL"]
-    assert (explicit.table_prefix, explicit.new_cookie_key, explicit.cookie_key) == ("cd_", MY_KEY, "ck")
+    assert (explicit.table_prefix, explicit.new_cookie_key, explicit.cookie_key) == (
+        "cd_", MY_KEY, "ck")
 
 
 def test_a_bad_prefix_from_parameters_php_is_refused():

@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from psonlinechat import ConfigError, get_state
-from psonlinechat.mail import messages as mail
 from psonlinechat.console import main
 from psonlinechat.demo import accounts, csrf
 from psonlinechat.demo import shop as demo_shop
@@ -28,8 +27,9 @@ from psonlinechat.demo.data import DataFolder
 from psonlinechat.demo.shop import CUSTOMER, EMPLOYEE, PS_VERSION, SHOP_NAME
 from psonlinechat.demo.storefront import safe_next
 from psonlinechat.demo.texts import CATALOGUE, MESSAGES
-from psonlinechat.shop.identity import ip2long
+from psonlinechat.mail import messages as mail
 from psonlinechat.prestashop import cookies, passwords
+from psonlinechat.shop.identity import ip2long
 from psonlinechat.store import module
 
 BASE = "http://127.0.0.1"
@@ -53,7 +53,8 @@ def count(app, table_name: str, *where) -> int:
     t = get_state(app).tables
     with get_state(app).engine.connect() as conn:
         table = getattr(t, table_name)
-        return conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
+        query = sa.select(sa.func.count()).select_from(table).where(*where)
+        return conn.execute(query).scalar_one()
 
 
 def form_token(client, path: str) -> str:
@@ -318,7 +319,8 @@ def test_sign_out_deletes_the_session_and_keeps_the_language(demo, client):
     assert response.status_code == 302
     values = cookie_values(client, demo, FRONT_COOKIE)
     assert "id_customer" not in values and "session_token" not in values
-    assert values["id_lang"] == str(demo.extensions["psonlinechat_demo"].language_by_iso("fr").id_lang)
+    french = demo.extensions["psonlinechat_demo"].language_by_iso("fr")
+    assert values["id_lang"] == str(french.id_lang)
     assert count(demo, "customer_session") == 0
     html = client.get("/", base_url=BASE).get_data(as_text=True)
     assert "Vous êtes déconnecté." in html and "Connexion" in html

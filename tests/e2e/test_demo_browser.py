@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from psonlinechat import get_state
-from psonlinechat.demo.app import credentials, create_app
+from psonlinechat.demo.app import create_app, credentials
 
 pytestmark = pytest.mark.slow
 
@@ -79,7 +79,8 @@ def test_customer_signs_in_in_french(page, shop):
     app, url = shop
     customer, _ = credentials(app)
     page.goto(url + "/language/fr?next=/login")
-    expect(page.get_by_role("heading", level=1, name="Connectez-vous à votre compte")).to_be_visible()
+    heading = page.get_by_role("heading", level=1, name="Connectez-vous à votre compte")
+    expect(heading).to_be_visible()
     sign_in(page, customer.email, customer.password, button="Connexion")
     expect(page.get_by_text("Bonjour, John DOE")).to_be_visible()
     expect(page.get_by_role("button", name="Déconnexion")).to_be_visible()

@@ -258,7 +258,7 @@ def test_set_cookie_sends_prestashop_attributes():
     app = Flask(__name__)
     with app.app_context():
         response = Response()
-        now = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+        now = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
         cookies.set_cookie(response, "PrestaShop-x", "abc", domain=".example.com", path="/shop/",
                            secure=True, samesite="Lax", lifetime_hours=480, now=now)
         header = response.headers["Set-Cookie"]

@@ -47,7 +47,7 @@ MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA
     'max_connections' => 150,
   ),
 );
-"""
+"""  # noqa: W291, E501 - verbatim: var_export ends "=> " lines with a space
 
 
 def write(tmp_path: pathlib.Path, text: str) -> pathlib.Path:
@@ -65,7 +65,10 @@ def test_reads_a_real_9x_file(tmp_path):
     assert params.database_password == "p@ss:w/o'rd%50\\#?&"
     assert params.database_prefix == "ps_"
     assert params.cookie_iv == "aBcDeFgH1234%5678"
-    assert params.new_cookie_key == "def00000000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1fc8bd80416dc6496a3834f9792dfed9fae0cdfcb55b5231ed6489b86a4322d302"
+    assert params.new_cookie_key == (
+        "def00000000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+        "c8bd80416dc6496a3834f9792dfed9fae0cdfcb55b5231ed6489b86a4322d302"
+    )
     assert params.other["trusted_proxies"] == {0: "10.0.0.1", 1: "10.0.0.2"}
     assert params.other["ps_cache_enable"] is False
     assert params.other["use_debug_toolbar"] is True
@@ -102,7 +105,8 @@ def test_host_port_and_socket_forms(host, port, expected):
 
 def test_as_settings_feeds_settings_load_and_explicit_settings_win(tmp_path):
     shop = parameters.read(write(tmp_path, REAL_9X)).as_settings()
-    assert set(shop) == {"database_url", "table_prefix", "cookie_key", "new_cookie_key", "cookie_iv"}
+    assert set(shop) == {"database_url", "table_prefix", "cookie_key", "new_cookie_key",
+                         "cookie_iv"}
     loaded = settings.load({}, shop_parameters=shop)
     assert loaded.table_prefix == "ps_"
     assert loaded.cookie_iv == "aBcDeFgH1234%5678"
@@ -140,7 +144,8 @@ def test_single_quote_backslashes_other_than_escapes_stay_literal():
 
 
 def test_nested_arrays_and_implicit_indexes():
-    value = parameters.parse("<?php return array('a' => array('b' => array(1, 2, 5 => 3, 4)), 'c' => -2.5);")
+    value = parameters.parse(
+        "<?php return array('a' => array('b' => array(1, 2, 5 => 3, 4)), 'c' => -2.5);")
     assert value == {"a": {"b": {0: 1, 1: 2, 5: 3, 6: 4}}, "c": -2.5}
 
 
@@ -161,7 +166,8 @@ def test_missing_key_is_named(tmp_path, key):
 
 def test_empty_prefix_is_refused():
     with pytest.raises(ConfigError, match="empty database_prefix"):
-        parameters.from_text(REAL_9X.replace("'database_prefix' => 'ps_'", "'database_prefix' => ''"))
+        parameters.from_text(
+            REAL_9X.replace("'database_prefix' => 'ps_'", "'database_prefix' => ''"))
 
 
 def test_bad_port_is_refused():

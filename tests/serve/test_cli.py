@@ -10,14 +10,15 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from flask import Flask
 
-from tests.support import shopdb
 from psonlinechat import console as cli
-from psonlinechat.shop import settings as ms
 from psonlinechat.prestashop.cookies import make_key_string
-from psonlinechat.web.extension import OnlineChat
+from psonlinechat.shop import settings as ms
 from psonlinechat.store import configuration, module
+from psonlinechat.web.extension import OnlineChat
+from tests.support import shopdb
 
-ENV_KEYS = ("PSONLINECHAT_PRESTASHOP_ROOT", "PSONLINECHAT_DATABASE_URL", "PSONLINECHAT_TABLE_PREFIX")
+ENV_KEYS = ("PSONLINECHAT_PRESTASHOP_ROOT", "PSONLINECHAT_DATABASE_URL",
+            "PSONLINECHAT_TABLE_PREFIX")
 
 
 @pytest.fixture
@@ -90,7 +91,8 @@ def test_prestashop_root_supplies_the_database(shop_db, runner, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--database-url", "mysql+pymysql://root@127.0.0.1:1/shop"], "cannot reach the shop's database"),
+    (["--database-url", "mysql+pymysql://root@127.0.0.1:1/shop"],
+     "cannot reach the shop's database"),
     (["--table-prefix", "nothere_"], "no PrestaShop tables with prefix 'nothere_'"),
     (["--table-prefix", "bad prefix"], "PSONLINECHAT_TABLE_PREFIX"),
     (["--database-url", "postgresql://x@y/z"], "PrestaShop runs on MySQL or MariaDB"),
@@ -100,7 +102,7 @@ def test_prestashop_root_supplies_the_database(shop_db, runner, tmp_path):
 @pytest.mark.parametrize("command", ["install", "upgrade", "uninstall"])
 def test_errors_are_one_line_and_status_1(shop_db, runner, args, message, command):
     base = {"--database-url": shop_db.url, "--table-prefix": shop_db.prefix}
-    given = dict(zip(args[::2], args[1::2]))
+    given = dict(zip(args[::2], args[1::2], strict=True))
     argv = [command, *[x for k, v in {**base, **given}.items() for x in (k, v)]]
     if "--prestashop-root" in given:
         argv = [command, *args]

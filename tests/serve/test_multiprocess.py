@@ -11,8 +11,15 @@ import json
 
 import pytest
 
-from tests.serve.test_serving import (ServeProcess, converse, installer, make_chat_shop, next_event,
-                          operator_online, visitor_hello)
+from tests.serve.test_serving import (
+    ServeProcess,
+    converse,
+    installer,
+    make_chat_shop,
+    next_event,
+    operator_online,
+    visitor_hello,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -45,18 +52,18 @@ def test_visitor_on_one_process_and_operator_on_the_other_talk_both_ways(shop, t
 
 def test_operator_status_is_seen_across_processes(shop, two_servers):
     a, b = two_servers
-    with operator_online(b, shop.cookie) as operator:
-        # The same employee's other back-office tab, served by the other process.
-        with operator_online(a, shop.cookie) as other_tab:
-            visitor, welcome = visitor_hello(a)
-            with visitor:
-                assert welcome["state"] == "online"
-                operator.send(json.dumps({"type": "status", "online": False}))
-                assert next_event(other_tab, "status")["online"] is False
-                assert next_event(visitor, "state")["state"] != "online"
-                operator.send(json.dumps({"type": "status", "online": True}))
-                assert next_event(other_tab, "status")["online"] is True
-                assert next_event(visitor, "state")["state"] == "online"
+    # other_tab: the same employee's other back-office tab, served by the other process.
+    with operator_online(b, shop.cookie) as operator, \
+            operator_online(a, shop.cookie) as other_tab:
+        visitor, welcome = visitor_hello(a)
+        with visitor:
+            assert welcome["state"] == "online"
+            operator.send(json.dumps({"type": "status", "online": False}))
+            assert next_event(other_tab, "status")["online"] is False
+            assert next_event(visitor, "state")["state"] != "online"
+            operator.send(json.dumps({"type": "status", "online": True}))
+            assert next_event(other_tab, "status")["online"] is True
+            assert next_event(visitor, "state")["state"] == "online"
 
 
 def test_two_workers_with_redis_start_and_chat(shop, redis_url):

@@ -20,8 +20,8 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
-from psonlinechat.shop import installer
 from psonlinechat import testing
+from psonlinechat.shop import installer
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +50,7 @@ class ServeProcess:
         self.env.update(env)
         self.preexec_fn = preexec_fn
         self.process: subprocess.Popen | None = None
-        self._log = tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
 
     @property
     def http(self) -> str:
@@ -332,7 +332,8 @@ def test_the_socket_beyond_the_cap_is_refused_at_once(chat_shop, worker_class, o
 def test_frames_reach_a_slow_reader_whole(chat_shop):
     """A socket that reads slowly makes the server's sends partial under gevent; no frame
     may be cut (simple-websocket alone drops the rest of a partial send)."""
-    server = ServeProcess(["--worker-class", "gevent"], chat_shop.env(PSONLINECHAT_RATE_LIMIT="1000"))
+    server = ServeProcess(["--worker-class", "gevent"],
+                          chat_shop.env(PSONLINECHAT_RATE_LIMIT="1000"))
     small = socket.socket()
     small.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     try:

@@ -1,4 +1,7 @@
-"""Configuration read and written PrestaShop's way, on real rows (MariaDB, and SQLite for the demo)."""
+"""Configuration read and written PrestaShop's way, on real rows.
+
+MariaDB, and SQLite for the demo.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,10 @@ import zoneinfo
 import pytest
 import sqlalchemy as sa
 
-from tests.support import shopdb
-from psonlinechat.store import tables as tables_module
 from psonlinechat.store import configuration as cfg
 from psonlinechat.store import seed
+from psonlinechat.store import tables as tables_module
+from tests.support import shopdb
 
 NOW = dt.datetime(2025, 11, 20, 10, 30, 0)
 

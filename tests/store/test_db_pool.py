@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from psonlinechat.store import engine as db
 from psonlinechat import config as settings
+from psonlinechat.store import engine as db
 
 
 @pytest.fixture
@@ -38,9 +38,8 @@ def test_a_committed_transaction_is_given_back_without_a_rollback(engine):
             conn.exec_driver_sql("SELECT 1")
         db.transaction_ended(conn)
     assert rollbacks(engine) == before + 1  # the counting read's own, nothing else
-    with engine.connect() as conn:
-        with conn.begin():
-            conn.exec_driver_sql("SELECT 1")  # not marked: the pool rolls back as usual
+    with engine.connect() as conn, conn.begin():
+        conn.exec_driver_sql("SELECT 1")  # not marked: the pool rolls back as usual
     assert rollbacks(engine) == before + 3
 
 

@@ -8,20 +8,22 @@ answers the server's pings, and waits for the events a test expects.
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import itertools
 import json
 import os
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import simple_websocket
 from flask import Flask
 
-from tests.support import shopdb
-from tests.support.liveserver import LiveServer
 from psonlinechat import OnlineChat, get_state, testing
 from psonlinechat.shop import installer
+from tests.support import shopdb
+from tests.support.liveserver import LiveServer
 
 HOST = shopdb.SHOP_DOMAIN
 _ids = itertools.count(1)
@@ -113,10 +115,8 @@ class ChatClient:
         return False
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(simple_websocket.ConnectionClosed):
             self.ws.close()
-        except simple_websocket.ConnectionClosed:
-            pass
 
     def __enter__(self) -> ChatClient:
         return self

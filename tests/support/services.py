@@ -11,7 +11,10 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def unavailable(message: str) -> None:
-    """A service the tests need is missing: CI fails (nothing may be skipped there), a laptop skips."""
+    """A service the tests need is missing.
+
+    CI fails (nothing may be skipped there), a laptop skips.
+    """
     if IN_CI:
         pytest.fail(message)
     pytest.skip(message)

@@ -16,8 +16,8 @@ import secrets
 import pymysql
 import sqlalchemy as sa
 
-from psonlinechat.store import tables as tables_module
 from psonlinechat.store import seed
+from psonlinechat.store import tables as tables_module
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SCHEMA_FILE = pathlib.Path(
