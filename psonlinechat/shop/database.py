@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from psonlinechat.config import Settings
 from psonlinechat.errors import ShopError
 from psonlinechat.shop.directory import ShopDirectory
-from psonlinechat.shop.settings import ModuleSettings, SettingsStore
+from psonlinechat.shop.settings import ModuleSettings
+from psonlinechat.shop.settings_store import SettingsStore
 from psonlinechat.store import schema, tables as tables_module
 
 

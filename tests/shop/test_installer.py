@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from tests.support import shopdb
 from psonlinechat.shop import installer, settings as ms
+from psonlinechat.shop.settings_store import SettingsStore
 from psonlinechat.store import tables as tables_module, upgrades
 from psonlinechat.errors import ShopError
 from psonlinechat.store import configuration, module, seed
@@ -86,14 +87,14 @@ def test_install_twice_is_harmless_and_keeps_merchant_changes(fresh):
     installer.install(fresh.engine, fresh.tables)
     fr = fresh.ids["fr"]
     with fresh.engine.connect() as conn:
-        ms.SettingsStore().save(conn, fresh.tables, fresh.ids["shop"],
+        SettingsStore().save(conn, fresh.tables, fresh.ids["shop"],
                                 {"max_chats": 3, "welcome_text": {fr: "Coucou"}})
     before = snapshot(fresh)
     again = installer.install(fresh.engine, fresh.tables)
     assert again.created_tables == [] and again.written_keys == [] and again.upgraded_to == []
     assert snapshot(fresh) == before
     with fresh.engine.connect() as conn:
-        settings = ms.SettingsStore().get(conn, fresh.tables, fresh.ids["shop"])
+        settings = SettingsStore().get(conn, fresh.tables, fresh.ids["shop"])
     assert settings.max_chats == 3 and settings.welcome_text[fr] == "Coucou"
 
 
@@ -107,7 +108,7 @@ def test_defaults_for_every_language_of_the_shop(fresh):
     report = installer.install(fresh.engine, t)
     assert "PSONLINECHAT_WELCOME_TEXT" in report.written_keys
     with fresh.engine.connect() as conn:
-        settings = ms.SettingsStore().get(conn, t, fresh.ids["shop"])
+        settings = SettingsStore().get(conn, t, fresh.ids["shop"])
         raw = configuration.get_many(conn, t, ["PSONLINECHAT_SOUNDS", "PSONLINECHAT_MAX_CHATS"])
     en, fr = fresh.ids["en"], fresh.ids["fr"]
     for field in ("header_text", "welcome_text", "offline_header_text", "offline_welcome_text"):
@@ -132,7 +133,7 @@ def test_a_language_added_later_gets_defaults_on_reinstall(fresh):
     report = installer.install(fresh.engine, fresh.tables)
     assert set(report.written_keys) == {ms.key_name(f) for f in ms.TEXT_FIELDS}
     with fresh.engine.connect() as conn:
-        settings = ms.SettingsStore().get(conn, fresh.tables, fresh.ids["shop"])
+        settings = SettingsStore().get(conn, fresh.tables, fresh.ids["shop"])
     assert settings.header_text[nl] == "Vragen? Chat met ons"
 
 
@@ -305,9 +306,9 @@ def test_install_and_uninstall_on_sqlite(tmp_path):
         installer.install(engine, t)
         assert installer.install(engine, t).written_keys == []
         with engine.connect() as conn:
-            settings = ms.SettingsStore().get(conn, t, ids["shop"])
+            settings = SettingsStore().get(conn, t, ids["shop"])
             assert settings.welcome_text[ids["fr"]].startswith("Bonjour")
-            ms.SettingsStore().save(conn, t, ids["shop"], {"max_chats": 2})
+            SettingsStore().save(conn, t, ids["shop"], {"max_chats": 2})
         installer.uninstall(engine, t)
         inspector = sa.inspect(engine)
         assert not [n for n in inspector.get_table_names() if "psonlinechat" in n]

@@ -14,6 +14,7 @@ from flask import Flask
 
 from tests.support import shopdb
 from psonlinechat.shop import installer, settings as ms
+from psonlinechat.shop.settings_store import SettingsStore
 from psonlinechat.errors import SettingsError, ShopError
 from psonlinechat.web.extension import OnlineChat, get_state
 from psonlinechat.store import configuration, module
@@ -37,7 +38,7 @@ def test_defaults_after_install(installed):
     db = installed
     en, fr = db.ids["en"], db.ids["fr"]
     with db.engine.connect() as conn:
-        settings = ms.SettingsStore().get(conn, db.tables, db.ids["shop"])
+        settings = SettingsStore().get(conn, db.tables, db.ids["shop"])
     assert settings.max_chats == 10 and settings.offline_mode and settings.sounds
     assert settings.notify_email == shopdb.SHOP_EMAIL
     assert settings.header_text[fr] == "Une question ? Discutons"
@@ -49,7 +50,7 @@ def test_defaults_after_install(installed):
 def test_save_round_trip_with_newlines_and_markup(installed):
     db = installed
     fr = db.ids["fr"]
-    store = ms.SettingsStore()
+    store = SettingsStore()
     text = "Bonjour <b>toi</b>\nDeuxième ligne"
     with db.engine.connect() as conn:
         saved = store.save(conn, db.tables, db.ids["shop"], {
@@ -59,7 +60,7 @@ def test_save_round_trip_with_newlines_and_markup(installed):
     assert saved.operator_name == "Julie" and saved.max_chats == 3 and saved.sounds is False
     assert saved.header_background == "#aabbcc"
     with db.engine.connect() as conn:
-        again = ms.SettingsStore().get(conn, db.tables, db.ids["shop"])
+        again = SettingsStore().get(conn, db.tables, db.ids["shop"])
     assert again == saved
     assert again.welcome_text[fr] == text  # stored as an HTML value: newlines survive
     assert again.welcome_text[db.ids["en"]] == "Hello! How can we help you today?"
@@ -68,7 +69,7 @@ def test_save_round_trip_with_newlines_and_markup(installed):
 
 def test_save_a_whole_settings_object(installed):
     db = installed
-    store = ms.SettingsStore()
+    store = SettingsStore()
     with db.engine.connect() as conn:
         current = store.get(conn, db.tables, db.ids["shop"])
         changed = dataclasses.replace(current, operator_name="Max", customer_color="#000000")
@@ -76,7 +77,7 @@ def test_save_a_whole_settings_object(installed):
         assert store.save(conn, db.tables, db.ids["shop"], changed) == changed
         conn.commit()
     with db.engine.connect() as conn:
-        assert ms.SettingsStore().get(conn, db.tables, db.ids["shop"]) == changed
+        assert SettingsStore().get(conn, db.tables, db.ids["shop"]) == changed
 
 
 @pytest.mark.parametrize("changes, field", [
@@ -104,7 +105,7 @@ def test_save_a_whole_settings_object(installed):
 ])
 def test_invalid_values_are_refused_and_nothing_is_written(installed, changes, field):
     db = installed
-    store = ms.SettingsStore()
+    store = SettingsStore()
     with db.engine.connect() as conn:
         before = store.get(conn, db.tables, db.ids["shop"])
         revision = module.settings_revision(conn, db.tables)
@@ -119,14 +120,14 @@ def test_invalid_values_are_refused_and_nothing_is_written(installed, changes, f
 def test_empty_notify_email_is_fine_with_offline_mode_off(installed):
     db = installed
     with db.engine.connect() as conn:
-        saved = ms.SettingsStore().save(conn, db.tables, db.ids["shop"],
+        saved = SettingsStore().save(conn, db.tables, db.ids["shop"],
                                         {"offline_mode": False, "notify_email": ""})
     assert saved.offline_mode is False and saved.notify_email == ""
 
 
 def test_cache_costs_one_query_when_current(installed):
     db = installed
-    store = ms.SettingsStore()
+    store = SettingsStore()
     with db.engine.connect() as conn:
         store.get(conn, db.tables, db.ids["shop"])
         statements = count_queries(conn)
@@ -139,7 +140,7 @@ def test_cache_costs_one_query_when_current(installed):
 def test_save_in_one_store_is_seen_by_another_engine(installed):
     db = installed
     other_engine = sa.create_engine(db.url, poolclass=sa.pool.NullPool)
-    mine, theirs = ms.SettingsStore(), ms.SettingsStore()
+    mine, theirs = SettingsStore(), SettingsStore()
     try:
         with other_engine.connect() as conn:
             assert theirs.get(conn, db.tables, db.ids["shop"]).max_chats == 10
@@ -153,16 +154,16 @@ def test_save_in_one_store_is_seen_by_another_engine(installed):
 
 def test_save_in_another_process_invalidates_this_cache(installed):
     db = installed
-    store = ms.SettingsStore()
+    store = SettingsStore()
     with db.engine.connect() as conn:
         assert store.get(conn, db.tables, db.ids["shop"]).operator_name == "Customer service"
     script = textwrap.dedent(f"""
         import sqlalchemy as sa
-        from psonlinechat.shop import settings as module_settings
+        from psonlinechat.shop.settings_store import SettingsStore
         from psonlinechat.store import tables
         engine = sa.create_engine({db.url!r}, poolclass=sa.pool.NullPool)
         with engine.connect() as conn:
-            module_settings.SettingsStore().save(
+            SettingsStore().save(
                 conn, tables.build({db.prefix!r}), {db.ids["shop"]}, {{"operator_name": "Other process"}})
         engine.dispose()
     """)
@@ -173,7 +174,7 @@ def test_save_in_another_process_invalidates_this_cache(installed):
 
 def test_rolled_back_save_leaves_no_trace(installed):
     db = installed
-    store = ms.SettingsStore()
+    store = SettingsStore()
     with db.engine.connect() as conn:
         with conn.begin() as transaction:
             assert store.save(conn, db.tables, db.ids["shop"], {"max_chats": 42}).max_chats == 42
@@ -188,7 +189,7 @@ def test_multistore_saves_per_shop(installed):
     with db.engine.begin() as conn:
         other = seed.add_shop(conn, db.tables, db.ids["shop_group"], "Other", domain="o.test")
         seed.add_configuration(conn, db.tables, configuration.MULTISHOP_KEY, "1")
-    store = ms.SettingsStore()
+    store = SettingsStore()
     try:
         with db.engine.connect() as conn:
             store.save(conn, db.tables, other, {"max_chats": 5})
@@ -203,7 +204,7 @@ def test_multistore_saves_per_shop(installed):
 
 def test_not_installed_is_a_clear_error(shop_db):
     with shop_db.engine.connect() as conn, pytest.raises(ShopError, match="psonlinechat install"):
-        ms.SettingsStore().get(conn, shop_db.tables, shop_db.ids["shop"])
+        SettingsStore().get(conn, shop_db.tables, shop_db.ids["shop"])
 
 
 def test_state_and_edge_read_once_per_request(installed):
@@ -214,7 +215,7 @@ def test_state_and_edge_read_once_per_request(installed):
     app.config.update(db.config())
     OnlineChat(app)
     state = get_state(app)
-    assert isinstance(state.shop.settings_store, ms.SettingsStore)
+    assert isinstance(state.shop.settings_store, SettingsStore)
     calls = []
     original = state.module_settings
     state.module_settings = lambda conn, id_shop: calls.append(id_shop) or original(conn, id_shop)
@@ -232,14 +233,14 @@ def test_state_and_edge_read_once_per_request(installed):
 
 def test_a_rolled_back_save_cannot_shadow_a_later_one(installed):
     db, shop = installed, installed.ids["shop"]
-    store = ms.SettingsStore()
+    store = SettingsStore()
     with db.engine.connect() as conn:
         with conn.begin() as transaction:
             store.save(conn, db.tables, shop, {"max_chats": 42})
             assert store.get(conn, db.tables, shop).max_chats == 42  # cached, uncommitted
             transaction.rollback()
     with db.engine.connect() as conn:  # another worker's save, the next one to commit
-        ms.SettingsStore().save(conn, db.tables, shop, {"operator_name": "Other worker"})
+        SettingsStore().save(conn, db.tables, shop, {"operator_name": "Other worker"})
     with db.engine.connect() as conn:
         seen = store.get(conn, db.tables, shop)
     assert (seen.max_chats, seen.operator_name) == (10, "Other worker")
@@ -247,7 +248,7 @@ def test_a_rolled_back_save_cannot_shadow_a_later_one(installed):
 
 def test_a_reinstall_cannot_bring_back_the_settings_of_the_old_install(installed):
     db, shop = installed, installed.ids["shop"]
-    store, theirs = ms.SettingsStore(), ms.SettingsStore()
+    store, theirs = SettingsStore(), SettingsStore()
     with db.engine.connect() as conn:
         theirs.save(conn, db.tables, shop, {"max_chats": 7})
     with db.engine.connect() as conn:
@@ -263,7 +264,7 @@ def test_a_reinstall_cannot_bring_back_the_settings_of_the_old_install(installed
 
 def test_concurrent_saves_queue_so_cross_field_rules_hold(installed):
     db, shop = installed, installed.ids["shop"]
-    store = ms.SettingsStore()
+    store = SettingsStore()
     with db.engine.connect() as first, db.engine.connect() as second:
         first.begin()
         store.save(first, db.tables, shop, {"offline_mode": False, "notify_email": ""})
@@ -271,7 +272,7 @@ def test_concurrent_saves_queue_so_cross_field_rules_hold(installed):
 
         def save_second() -> None:
             try:
-                outcome.append(ms.SettingsStore().save(second, db.tables, shop,
+                outcome.append(SettingsStore().save(second, db.tables, shop,
                                                        {"offline_mode": True}))
             except BaseException as exc:  # noqa: BLE001 - handed to the main thread
                 outcome.append(exc)
