@@ -22,10 +22,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 
+from psonlinechat.store.engine import inserted_id
 from psonlinechat.store.tables import Tables
 
 #: A read value: text for a plain key, ``{id_lang: text}`` for a multilingual one.
@@ -96,7 +97,7 @@ def get_many(conn: sa.Connection, t: Tables, names: Iterable[str], id_shop: int 
     rows = _rows_of(conn, t, wanted, id_shop)
     if not rows:
         return {}
-    by_name: dict[str, list] = {}
+    by_name: dict[str, list[sa.Row]] = {}
     for row in rows:
         by_name.setdefault(row.name, []).append(row)
     multistore = rows[0].shops > 1 and as_bool(
@@ -118,7 +119,8 @@ def get_many(conn: sa.Connection, t: Tables, names: Iterable[str], id_shop: int 
     return result
 
 
-def _rows_of(conn: sa.Connection, t: Tables, wanted: list[str], id_shop: int | None) -> list:
+def _rows_of(conn: sa.Connection, t: Tables, wanted: list[str],
+             id_shop: int | None) -> Sequence[sa.Row]:
     """The rows of ``wanted`` and of the multistore flag, each with its language rows, the
     number of shops and the group of ``id_shop``; oldest first."""
     c, cl = t.configuration, t.configuration_lang
@@ -203,7 +205,8 @@ def write_scope(conn: sa.Connection, t: Tables, id_shop: int | None,
     return (id_shop_group or None), None
 
 
-def _scope_filter(c: sa.Table, id_shop_group: int | None, id_shop: int | None):
+def _scope_filter(c: sa.Table, id_shop_group: int | None,
+                  id_shop: int | None) -> sa.ColumnElement[bool]:
     if id_shop:
         return c.c.id_shop == id_shop
     none_shop = sa.func.coalesce(c.c.id_shop, 0) == 0
@@ -232,10 +235,10 @@ def update_value(conn: sa.Connection, t: Tables, name: str, value: WriteValue, *
         scope = write_scope(conn, t, id_shop, id_shop_group)
     group, shop = scope
     now = now or shop_now(conn, t)
-    c, cl = t.configuration, t.configuration_lang
-    ids = conn.execute(sa.select(c.c.id_configuration)
-                       .where(c.c.name == name, _scope_filter(c, group, shop))
-                       .order_by(c.c.id_configuration)).scalars().all()
+    c = t.configuration
+    ids = list(conn.execute(sa.select(c.c.id_configuration)
+                            .where(c.c.name == name, _scope_filter(c, group, shop))
+                            .order_by(c.c.id_configuration)).scalars())
     if not isinstance(value, Mapping):
         text = _stored(value, html)
         if ids:
@@ -246,19 +249,26 @@ def update_value(conn: sa.Connection, t: Tables, name: str, value: WriteValue, *
                                              id_shop=shop, date_add=now, date_upd=now))
         return
     if not ids:
-        ids = [conn.execute(sa.insert(c).values(
+        ids = [inserted_id(conn.execute(sa.insert(c).values(
             name=name, value=None, id_shop_group=group, id_shop=shop, date_add=now,
-            date_upd=now)).inserted_primary_key[0]]
-    for id_lang, item in value.items():
-        text = _stored(item, html)
+            date_upd=now)))]
+    _write_languages(conn, t, ids, {int(id_lang): _stored(item, html)
+                                    for id_lang, item in value.items()}, now)
+
+
+def _write_languages(conn: sa.Connection, t: Tables, ids: list[int], texts: dict[int, str],
+                     now: dt.datetime) -> None:
+    """Write ``{id_lang: text}`` into ``configuration_lang`` for each configuration row."""
+    cl = t.configuration_lang
+    for id_lang, text in texts.items():
         for id_configuration in ids:
             # PrestaShop dates an updated language row with the database's NOW() (FACTS §8.8)
             done = conn.execute(sa.update(cl).where(cl.c.id_configuration == id_configuration,
-                                                    cl.c.id_lang == int(id_lang))
+                                                    cl.c.id_lang == id_lang)
                                 .values(value=text, date_upd=sa.func.now())).rowcount
             if not done:
                 conn.execute(sa.insert(cl).values(id_configuration=id_configuration,
-                                                  id_lang=int(id_lang), value=text, date_upd=now))
+                                                  id_lang=id_lang, value=text, date_upd=now))
 
 
 def delete(conn: sa.Connection, t: Tables, names: Iterable[str]) -> int:
@@ -275,7 +285,7 @@ def delete_prefix(conn: sa.Connection, t: Tables, prefix: str) -> int:
     return _delete_where(conn, t, t.configuration.c.name.startswith(prefix, autoescape=True))
 
 
-def _delete_where(conn: sa.Connection, t: Tables, condition) -> int:
+def _delete_where(conn: sa.Connection, t: Tables, condition: sa.ColumnElement[bool]) -> int:
     c, cl = t.configuration, t.configuration_lang
     ids = conn.execute(sa.select(c.c.id_configuration).where(condition)).scalars().all()
     for start in range(0, len(ids), 500):

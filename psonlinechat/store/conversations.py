@@ -14,9 +14,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+from typing import Any
 
 import sqlalchemy as sa
 
+from psonlinechat.store.engine import inserted_id
 from psonlinechat.store.tables import Tables
 
 #: Statuses a conversation goes through.
@@ -117,7 +119,7 @@ def insert(conn: sa.Connection, t: Tables, *, id_shop: int, id_lang: int,
         status=ONGOING, token_hash=token_hash, last_seq=0, customer_seen_seq=0,
         operator_seen_seq=0, page_url=page_url, user_agent=user_agent,
         date_add=now, date_upd=now))
-    return result.inserted_primary_key[0]
+    return inserted_id(result)
 
 
 def get(conn: sa.Connection, t: Tables, id_conversation: int) -> Conversation | None:
@@ -192,7 +194,7 @@ def _lock_statements(c: sa.Table, m: sa.Table) -> tuple[sa.Select, sa.Select]:
     stmt = (sa.select(*(c.c[name] for name in _CONVERSATION_FIELDS),
                       *(m.c[name] for name in _EVENT_FIELDS))
             .select_from(c.outerjoin(m, sent)))
-    key = sa.bindparam("p_key")
+    key: sa.BindParameter[Any] = sa.bindparam("p_key")
     return (stmt.where(c.c.id_conversation == key).with_for_update(),
             stmt.where(c.c.token_hash == key).with_for_update())
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 
 from psonlinechat.store import sessions
 from psonlinechat.store.tables import Tables
 
 
-def get_customer(conn: sa.Connection, t: Tables, id_customer: int) -> sa.Row[Any] | None:
+def get_customer(conn: sa.Connection, t: Tables, id_customer: int) -> sa.Row | None:
     """The customer row (id, shop, names, email, passwd, active, is_guest, deleted), or ``None``."""
     c = t.customer.c
     return conn.execute(
@@ -21,7 +19,7 @@ def get_customer(conn: sa.Connection, t: Tables, id_customer: int) -> sa.Row[Any
 
 
 def get_signed_in(conn: sa.Connection, t: Tables, id_customer: int,
-                  id_session: int) -> sa.Row[Any] | None:
+                  id_session: int) -> sa.Row | None:
     """The customer row (as :func:`get_customer`) with ``session_owner`` and ``session_token``
     of ``customer_session`` row ``id_session``, in one query; ``None`` without customer."""
     c = t.customer.c

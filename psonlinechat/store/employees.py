@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 
 from psonlinechat.store import sessions
 from psonlinechat.store.tables import Tables
 
 
-def get_employee(conn: sa.Connection, t: Tables, id_employee: int) -> sa.Row[Any] | None:
+def get_employee(conn: sa.Connection, t: Tables, id_employee: int) -> sa.Row | None:
     """The employee row (id, profile, language, names, email, passwd, active), or ``None``."""
     e = t.employee.c
     return conn.execute(
@@ -21,7 +19,7 @@ def get_employee(conn: sa.Connection, t: Tables, id_employee: int) -> sa.Row[Any
 
 
 def get_signed_in(conn: sa.Connection, t: Tables, id_employee: int,
-                  id_session: int) -> sa.Row[Any] | None:
+                  id_session: int) -> sa.Row | None:
     """The employee row (as :func:`get_employee`) with ``session_owner`` and ``session_token``
     of ``employee_session`` row ``id_session``, in one query; ``None`` without employee."""
     e = t.employee.c

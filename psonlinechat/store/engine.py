@@ -12,8 +12,11 @@ for the embedded demo only.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 
 from psonlinechat.config import Settings
 from psonlinechat.errors import ConfigError
@@ -79,12 +82,25 @@ def transaction_ended(conn: sa.Connection) -> None:
     conn.info[_ENDED] = True
 
 
-def _reset_on_return(dbapi_connection: object, record: object,
+def _reset_on_return(dbapi_connection: DBAPIConnection,
+                     record: sa.pool.ConnectionPoolEntry | None,
                      state: sa.pool.PoolResetState) -> None:
     """The pool's reset: a ROLLBACK, unless the transaction was already ended."""
     ended = record.info.pop(_ENDED, False) if record is not None else False
     if not (ended or state.transaction_was_reset):
         dbapi_connection.rollback()
+
+
+def inserted_id(result: sa.CursorResult[Any]) -> int:
+    """The integer primary key that the single-row INSERT ``result`` created.
+
+    :raises sqlalchemy.exc.InvalidRequestError: ``result`` is no single-row INSERT, or
+        its table's key was not generated.
+    """
+    key = result.inserted_primary_key
+    if key is None or key[0] is None:
+        raise sa.exc.InvalidRequestError("the statement created no primary key")
+    return int(key[0])
 
 
 def connect_args(url: sa.URL) -> dict[str, object]:

@@ -10,6 +10,7 @@ import re
 
 import sqlalchemy as sa
 
+from psonlinechat.store.engine import inserted_id
 from psonlinechat.store.tables import Tables
 
 #: (name in ``operating_system``, user-agent substring), first match wins (Guest::getOs).
@@ -91,7 +92,7 @@ def create_guest(conn: sa.Connection, tables: Tables, *, id_customer: int | None
                      .values(row))
         return existing
     row.update(id_customer=id_customer or None, mobile_theme=False)
-    return int(conn.execute(sa.insert(tables.guest).values(row)).inserted_primary_key[0])
+    return inserted_id(conn.execute(sa.insert(tables.guest).values(row)))
 
 
 def seed_names(conn: sa.Connection, t: Tables) -> None:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from psonlinechat.store.engine import inserted_id
 from psonlinechat.store.tables import Tables
 
 Kind = Literal["customer", "employee"]
@@ -27,7 +28,7 @@ def _table(t: Tables, kind: Kind) -> sa.Table:
     return getattr(t, f"{kind}_session")
 
 
-def get(conn: sa.Connection, t: Tables, kind: Kind, id_session: int) -> sa.Row[Any] | None:
+def get(conn: sa.Connection, t: Tables, kind: Kind, id_session: int) -> sa.Row | None:
     """The session row ``id_session`` (its owner id and token), or ``None``."""
     c = _table(t, kind).c
     return conn.execute(
@@ -36,7 +37,7 @@ def get(conn: sa.Connection, t: Tables, kind: Kind, id_session: int) -> sa.Row[A
 
 
 def with_session(conn: sa.Connection, t: Tables, kind: Kind, columns: list[sa.ColumnElement],
-                 id_owner: int, id_session: int) -> sa.Row[Any] | None:
+                 id_owner: int, id_session: int) -> sa.Row | None:
     """The account ``id_owner`` (``columns`` of its table) with ``session_owner`` and
     ``session_token`` of session row ``id_session`` (both ``None`` when that row does not
     exist, or the schema predates session tables), in one query; ``None`` without account.
@@ -63,7 +64,7 @@ def create(conn: sa.Connection, t: Tables, kind: Kind, id_owner: int,
         stamp = (now or dt.datetime.now()).replace(microsecond=0)
         row.update(date_add=stamp, date_upd=stamp)
     result = conn.execute(sa.insert(_table(t, kind)).values(row))
-    return int(result.inserted_primary_key[0]), token
+    return inserted_id(result), token
 
 
 def delete(conn: sa.Connection, t: Tables, kind: Kind, id_session: int) -> None:

@@ -46,7 +46,7 @@ def discover() -> list[Upgrade]:
                 getattr(mod, "upgrade", None)):
             raise RuntimeError(f"upgrade module {info.name} needs VERSION = "
                                f"{int(match.group(1))} and an upgrade(conn, tables) function")
-        found.append(mod)  # type: ignore[arg-type]
+        found.append(mod)
     return ordered(found)
 
 
