@@ -95,10 +95,31 @@ def test_no_function_over_40_lines():
     assert not offenders, "functions over 40 lines:\n" + "\n".join(offenders)
 
 
-def test_imports_follow_the_layers():
-    """import-linter's contracts in setup.cfg: the layers, and no web framework below web."""
+def lint_imports(root: pathlib.Path) -> subprocess.CompletedProcess[str]:
+    """Run ``lint-imports`` with the contracts of ``root``/setup.cfg on the code in ``root``."""
     command = shutil.which("lint-imports", path=str(pathlib.Path(sys.executable).parent))
     assert command, "lint-imports is missing: install the test extra"
-    result = subprocess.run([command, "--no-cache"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)
+    return subprocess.run([command, "--no-cache"], cwd=root, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_imports_follow_the_layers():
+    """import-linter's contracts in setup.cfg: the layers, and no web framework below web."""
+    result = lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_contracts_catch_an_upward_import_and_flask_in_the_core(tmp_path):
+    """A copy of the package where the store imports flask and a hook imports the demo."""
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(PACKAGE, tmp_path / "psonlinechat", ignore=skip)
+    shutil.copytree(ROOT / "hooks", tmp_path / "hooks", ignore=skip)
+    shutil.copy(ROOT / "setup.cfg", tmp_path / "setup.cfg")
+    with (tmp_path / "psonlinechat" / "store" / "seed.py").open("a", encoding="utf-8") as f:
+        f.write("\nimport flask  # noqa\n")
+    with (tmp_path / "hooks" / "__init__.py").open("a", encoding="utf-8") as f:
+        f.write("\nfrom psonlinechat import demo  # noqa\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "psonlinechat.store is not allowed to import flask" in result.stdout
+    assert "hooks is not allowed to import psonlinechat.demo" in result.stdout
