@@ -1,8 +1,22 @@
 """PrestaShop's Online Chat module as a Flask blueprint."""
 
-from psonlinechat.errors import ConfigError, PsOnlineChatError, ShopError
+from psonlinechat.errors import ConfigError, PsOnlineChatError, SettingsError, ShopError
+from psonlinechat.hookspecs import hookimpl
+from psonlinechat.shop.identity import Employee, Visitor
+from psonlinechat.shop.request_facts import RequestFacts
 from psonlinechat.web.extension import OnlineChat, get_state
 
 __version__ = "0.1.0"
 
-__all__ = ["ConfigError", "OnlineChat", "PsOnlineChatError", "ShopError", "get_state"]
+__all__ = [
+    "ConfigError",
+    "Employee",
+    "OnlineChat",
+    "PsOnlineChatError",
+    "RequestFacts",
+    "SettingsError",
+    "ShopError",
+    "Visitor",
+    "get_state",
+    "hookimpl",
+]

@@ -1,9 +1,9 @@
 """What identity needs to know of an HTTP request: :class:`RequestFacts`, Flask-free.
 
 Built from a WSGI environ (:meth:`RequestFacts.from_environ`), so that a hook handler, a
-WSGI middleware or a socket route can ask who is there without a Flask request. Only the
-facts PrestaShop's own checks read are kept: the headers naming the host and the client,
-the cookies, the remote address and the path the shop is matched against.
+WSGI middleware or a socket route can ask who is there without a Flask request. Kept: the
+request headers (identity plugins may read any, e.g. a single sign-on header), the cookies,
+the remote address and the path the shop is matched against.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-#: The request headers identity and the chat read, by their canonical names.
-HEADERS = ("Host", "X-Forwarded-Host", "X-Forwarded-For", "User-Agent", "Accept-Language",
-           "Origin")
+#: Headers WSGI gives without the ``HTTP_`` prefix.
+_UNPREFIXED = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
 
 _ESCAPE_RE = re.compile(r"\\(.)")
 
@@ -45,7 +44,8 @@ def parse_cookie_header(header: str) -> dict[str, str]:
 class RequestFacts:
     """One request as identity sees it.
 
-    :param headers: the :data:`HEADERS` the request carried, under their canonical names.
+    :param headers: every header the request carried, under its title-cased name as
+        Werkzeug spells it (``X-Forwarded-For``); look them up by that name.
     :param cookies: name to value, as the browser sent them.
     :param remote_addr: the peer's address (``REMOTE_ADDR``).
     :param script_root: where the app is mounted (``SCRIPT_NAME``), decoded.
@@ -62,10 +62,11 @@ class RequestFacts:
     def from_environ(cls, environ: Mapping[str, Any]) -> RequestFacts:
         """The facts of a WSGI request. Never raises on odd input."""
         headers = {}
-        for name in HEADERS:
-            key = "HTTP_" + name.upper().replace("-", "_")
-            if isinstance(environ.get(key), str):
-                headers[name] = _wsgi_text(environ[key])
+        for key, value in environ.items():
+            name = _UNPREFIXED.get(key) or (
+                key[5:].replace("_", "-").title() if key.startswith("HTTP_") else None)
+            if name and isinstance(value, str):
+                headers[name] = _wsgi_text(value)
         cookie_header = environ.get("HTTP_COOKIE")
         return cls(headers=headers,
                    cookies=parse_cookie_header(_wsgi_text(cookie_header))

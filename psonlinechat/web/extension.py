@@ -9,7 +9,7 @@ database until the first request or command needs it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, current_app
@@ -20,6 +20,7 @@ from psonlinechat.shop.database import ShopDatabase
 from psonlinechat.shop.identity import Employee, Visitor
 from psonlinechat.store import engine as store_engine
 from psonlinechat.web import blueprint, commands
+from psonlinechat.web import plugins as plugin_manager
 from psonlinechat.web.sockets import routes
 from psonlinechat.web.state import EXTENSION_NAME, ChatState
 
@@ -32,13 +33,20 @@ class OnlineChat:
         recognition (same as decorating it with :meth:`visitor_loader`).
     :param identify_employee: ``fn(request) -> Employee | None`` replacing the cookie-based
         employee recognition (same as :meth:`employee_loader`).
+    :param plugins: plugin objects (modules, instances) with ``@hookimpl`` handlers,
+        registered in each app's plugin manager without an entry point; they are called in
+        the order given, before the entry-point plugins.
+
+    The loaders are a plugin asked before any other (see :mod:`psonlinechat.web.plugins`).
     """
 
     def __init__(self, app: Flask | None = None, *,
                  identify_visitor: Callable[[Any], Visitor] | None = None,
-                 identify_employee: Callable[[Any], Employee | None] | None = None) -> None:
+                 identify_employee: Callable[[Any], Employee | None] | None = None,
+                 plugins: Iterable[object] = ()) -> None:
         self.visitor_loader_function = identify_visitor
         self.employee_loader_function = identify_employee
+        self.plugins = list(plugins)
         if app is not None:
             self.init_app(app)
 
@@ -50,7 +58,8 @@ class OnlineChat:
         self.visitor_loader_function = fn
         return fn
 
-    def employee_loader(self, fn: Callable[[Any], Employee | None]) -> Callable[[Any], Employee | None]:
+    def employee_loader(
+            self, fn: Callable[[Any], Employee | None]) -> Callable[[Any], Employee | None]:
         """Decorator: ``fn(request)`` tells which employee (or ``None``) makes a back-office
         request, instead of the shop's ``psAdmin`` cookie.
         """
@@ -60,14 +69,19 @@ class OnlineChat:
     def init_app(self, app: Flask) -> None:
         """Set the bridge up on ``app``.
 
+        The app gets a plugin manager of its own: the entry-point group ``psonlinechat``,
+        then this object's ``plugins``, then its loaders.
+
         :raises RuntimeError: ``app`` already has an OnlineChat.
         :raises ConfigError: a ``PSONLINECHAT_*`` setting is missing or malformed.
+        :raises pluggy.PluginValidationError: a plugin does not fit the hook specifications.
         """
         if EXTENSION_NAME in app.extensions:
             raise RuntimeError("this app already has an OnlineChat; call init_app once per app")
         settings = config.from_mapping(app.config)
         shop = ShopDatabase(settings, store_engine.create_engine(settings))
-        state = ChatState(settings, shop, self)
+        manager = plugin_manager.create_manager(self, self.plugins)
+        state = ChatState(settings, shop, manager, plugin_manager.renderer(app))
         app.extensions[EXTENSION_NAME] = state
         bp = blueprint.create_blueprint(state)
         routes.register(app, bp, state)

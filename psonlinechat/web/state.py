@@ -1,35 +1,31 @@
 """One app's bridge: :class:`ChatState`, kept in ``app.extensions["psonlinechat"]``.
 
 The settings, the shop's database (:class:`~psonlinechat.shop.database.ShopDatabase`), the
-app's mailer and its chat engine, as typed attributes. The blueprint, the sockets and the
-commands receive it; it imports none of them.
+app's plugin manager, its mailer and its chat engine, as typed attributes. The blueprint,
+the sockets and the commands receive it; it imports none of them.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
+import pluggy
 import sqlalchemy as sa
 
 from psonlinechat.chat.engine import Chat
 from psonlinechat.config import Settings
+from psonlinechat.hookspecs import HookContext
 from psonlinechat.mail.messages import Mailer
-from psonlinechat.shop import identity
 from psonlinechat.shop.database import ShopDatabase
 from psonlinechat.shop.identity import Employee, Visitor
+from psonlinechat.shop.request_facts import RequestFacts
 from psonlinechat.shop.settings import ModuleSettings
 from psonlinechat.store.tables import Tables
+from psonlinechat.web import plugins as plugin_calls
 
 EXTENSION_NAME = "psonlinechat"
-
-
-class Loaders(Protocol):
-    """Where a host app's own identity functions are found (the :class:`~psonlinechat.OnlineChat`)."""
-
-    visitor_loader_function: Callable[[Any], Visitor] | None
-    employee_loader_function: Callable[[Any], Employee | None] | None
 
 
 class ChatState:
@@ -38,16 +34,20 @@ class ChatState:
     :param settings: the validated deployment settings.
     :param shop: the shop's database as the module sees it (engine, tables, directory,
         the merchant's settings store, the clock identity compares with).
-    :param extension: the :class:`~psonlinechat.OnlineChat` that made this state (its loaders).
+    :param plugins: the app's plugin manager (:func:`psonlinechat.web.plugins.create_manager`).
+    :param render: ``render(template_name, **variables) -> str`` with the app's templates,
+        given to the ``display_*`` hooks.
 
     ``mailer`` is the app's mailer when the host set one (the demo's outbox); the chat
     engine is made on first use (:meth:`chat`).
     """
 
-    def __init__(self, settings: Settings, shop: ShopDatabase, extension: Loaders) -> None:
+    def __init__(self, settings: Settings, shop: ShopDatabase, plugins: pluggy.PluginManager,
+                 render: Callable[..., str]) -> None:
         self.settings = settings
         self.shop = shop
-        self.extension = extension
+        self.plugins = plugins
+        self.render = render
         self.mailer: Mailer | None = None
         self._chat: Chat | None = None
         self._lock = threading.Lock()
@@ -73,35 +73,53 @@ class ChatState:
         return self.shop.module_settings(conn, id_shop)
 
     def identify_visitor(self, request: Any) -> Visitor:
-        """The visitor of a storefront request; an anonymous one when nothing vouches for it.
-
-        Uses the loader plugged into :class:`OnlineChat` when there is one, else the shop's
-        cookies (:func:`psonlinechat.shop.identity.identify_visitor`). Computed once per request.
+        """The visitor of a storefront request (a Flask request, or anything with its WSGI
+        ``environ``): :meth:`visitor_of` its environ.
 
         :raises ShopError: the database is unreachable.
         """
-        def load() -> Visitor:
-            loader = self.extension.visitor_loader_function
-            return loader(request) if loader else identity.identify_visitor(self.shop, request)
-
-        return _once_per_request(request, "psonlinechat.visitor", load)
+        return self.visitor_of(request.environ)
 
     def identify_employee(self, request: Any) -> Employee | None:
-        """The employee of a back-office request, or ``None``.
-
-        Uses the loader plugged into :class:`OnlineChat` when there is one, else the shop's
-        ``psAdmin`` cookie (:func:`psonlinechat.shop.identity.identify_employee`).
-        Computed once per request.
+        """The employee of a back-office request, or ``None``: :meth:`employee_of` its environ.
 
         :raises ShopError: the database is unreachable.
         """
-        def load() -> Employee | None:
-            loader = self.extension.employee_loader_function
-            if loader:
-                return loader(request)
-            return identity.identify_employee(self.shop, request)
+        return self.employee_of(request.environ)
 
-        return _once_per_request(request, "psonlinechat.employee", load)
+    def visitor_of(self, environ: dict[str, Any]) -> Visitor:
+        """The visitor of a WSGI request, from the ``identify_visitor`` hook: the host's
+        loader, then the plugins, then the shop's cookies (an anonymous visitor when nothing
+        vouches for one). Computed once per request (kept in the environ); no Flask request
+        is needed.
+
+        :raises ShopError: the database is unreachable.
+        :raises PsOnlineChatError: no plugin answered (the cookie plugin was blocked).
+        """
+        return plugin_calls.visitor_of(self.plugins, self.shop, environ)
+
+    def employee_of(self, environ: dict[str, Any]) -> Employee | None:
+        """The employee of a WSGI request, or ``None``, from the ``identify_employee`` hook
+        (the host's loader, the plugins, then the shop's ``psAdmin`` cookie). Computed once
+        per request; no Flask request is needed.
+
+        :raises ShopError: the database is unreachable.
+        """
+        return plugin_calls.employee_of(self.plugins, self.shop, environ)
+
+    def hook_context(self, environ: dict[str, Any]) -> HookContext:
+        """What the ``display_*`` hooks receive for the WSGI request ``environ``."""
+        return HookContext(request=RequestFacts.of(environ), shop=self.shop, render=self.render,
+                           identify_visitor=lambda: self.visitor_of(environ),
+                           identify_employee=lambda: self.employee_of(environ))
+
+    def display(self, name: str, environ: dict[str, Any]) -> str:
+        """The HTML of the ``display_*`` hook ``name`` for the WSGI request ``environ``:
+        every plugin's answer, joined in calling order.
+
+        :raises ValueError: there is no such display hook.
+        """
+        return plugin_calls.display(self.plugins, name, self.hook_context(environ))
 
     def chat(self) -> Chat:
         """The app's chat engine, made on first use.
@@ -114,7 +132,8 @@ class ChatState:
             with self._lock:
                 chat = self._chat
                 if chat is None:
-                    chat = self._chat = Chat(self.shop)
+                    chat = self._chat = Chat(
+                        self.shop, actions=plugin_calls.actions_for(self.plugins))
         return chat
 
     def stop_chat(self) -> None:
@@ -124,12 +143,3 @@ class ChatState:
         if chat is not None:
             chat.close()
 
-
-def _once_per_request(request: Any, key: str, load: Callable[[], Any]) -> Any:
-    """``load()``, cached in the request's WSGI environ so it runs once per request."""
-    environ = getattr(request, "environ", None)
-    if environ is None:
-        return load()
-    if key not in environ:
-        environ[key] = load()
-    return environ[key]
