@@ -6,8 +6,8 @@ several processes or hosts through Redis pub/sub with one listener thread per pr
 
 Delivery is at most once: an event published while a process was cut off from Redis is
 lost to it. The database is the log, so sockets recover what they missed from it (see
-:class:`psonlinechat.web.sockets.outbox.Outbox`). Both brokers use only threading primitives, so they
-run under threads and under gevent's monkey-patching alike.
+:class:`psonlinechat.web.sockets.outbox.Outbox`). Both brokers use only threading
+primitives, so they run under threads and under gevent's monkey-patching alike.
 """
 
 from __future__ import annotations

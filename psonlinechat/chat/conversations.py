@@ -1,11 +1,12 @@
 """The conversation lifecycle, Flask-free: open, post, end, reopen, seen, replay.
 
 Each conversation is an ordered log of events (messages, ``ended``, ``reopened``) with
-sequence numbers 1, 2, 3… Every change is committed before it is published on the broker
-(by :class:`~psonlinechat.chat.publisher.Publisher`), so what a socket is told is already in the
-log, and a socket that missed an event reads it back from the log; a broker failing after
-the commit is logged, not raised, so the sender still gets its answer. A sender's ``client_id`` makes a resend harmless: the first event
-is returned again, flagged as a duplicate.
+sequence numbers 1, 2, 3… Each change queues what the sockets and the plugins hear of it
+on its own transaction (:class:`~psonlinechat.chat.publisher.Publisher`), which says it
+once committed: what a socket is told is already in the log, a socket that missed an
+event reads it back from the log, and a broker failing after the commit is logged, not
+raised, so the sender still gets its answer. A sender's ``client_id`` makes a resend
+harmless: the first event is returned again, flagged as a duplicate.
 
 Rules (ONLINE_CHAT_GUIDE §3): a visitor's first message opens a conversation if an
 operator is present and a place is free (checked under a per-shop lock, so two visitors
@@ -24,13 +25,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from psonlinechat.chat.context import ChatContext
-from psonlinechat.shop.identity import Visitor
-from psonlinechat.chat.operators import ONLINE, Operators
 from psonlinechat.chat.model import ChatError, ConversationArchived, Posted
-from psonlinechat.chat.publisher import Publisher
+from psonlinechat.chat.operators import ONLINE, Operators
+from psonlinechat.chat.tokens import ResumeTokens, token_hash
+from psonlinechat.shop.identity import Visitor
 from psonlinechat.store import conversations as repo
 from psonlinechat.store.conversations import ARCHIVED, FINISHED, ONGOING, Conversation, Event
-from psonlinechat.chat.tokens import ResumeTokens, token_hash
 
 
 def _check_owner(conversation: Conversation, visitor: Visitor) -> None:
@@ -48,7 +48,7 @@ class Conversations:
     def __init__(self, ctx: ChatContext, operators: Operators) -> None:
         self.ctx = ctx
         self.operators = operators
-        self.publisher = Publisher(ctx, operators)
+        self.publisher = operators.publisher
         self.tokens = ResumeTokens(ctx.settings.token_secret())
 
     def issue_token(self) -> str:
@@ -67,39 +67,37 @@ class Conversations:
         """
         if not self.token_is_ours(token):
             raise ChatError("invalid_token", "this conversation token is not valid")
-        with self.ctx.connect() as conn:
-            conversation = repo.find_by_token(conn, self.ctx.tables, token_hash(token))
+        conversation = self.ctx.read(
+            lambda conn: repo.find_by_token(conn, self.ctx.tables, token_hash(token)))
         if conversation is not None:
             _check_owner(conversation, visitor)
         return conversation
 
     # --- reads ----------------------------------------------------------------------------
 
+    # Each read is tried again on a fresh connection when the connection was lost
+    # (ChatContext.read); each raises ShopError when the database is still away.
+
     def get(self, id_conversation: int) -> Conversation | None:
-        with self.ctx.connect() as conn:
-            return repo.get(conn, self.ctx.tables, id_conversation)
+        return self.ctx.read(lambda conn: repo.get(conn, self.ctx.tables, id_conversation))
 
     def active(self, id_shop: int) -> list[Conversation]:
         """The shop's ongoing and finished conversations (the operators' recap)."""
-        with self.ctx.connect() as conn:
-            return repo.list_active(conn, self.ctx.tables, id_shop)
+        return self.ctx.read(lambda conn: repo.list_active(conn, self.ctx.tables, id_shop))
 
     def events_after(self, id_conversation: int, after_seq: int,
                      until_seq: int | None = None) -> list[Event]:
         """The logged events after ``after_seq`` (and up to ``until_seq``), in order."""
-        with self.ctx.connect() as conn:
-            return repo.events_after(conn, self.ctx.tables, id_conversation, after_seq,
-                                     until_seq)
+        return self.ctx.read(lambda conn: repo.events_after(
+            conn, self.ctx.tables, id_conversation, after_seq, until_seq))
 
     def operator_name(self, id_shop: int) -> str:
         """The name visitors see under operator messages."""
-        with self.ctx.connect() as conn:
-            return self.ctx.module_settings(conn, id_shop).operator_name
+        return self.ctx.read(lambda conn: self.ctx.module_settings(conn, id_shop).operator_name)
 
     def availability(self, id_shop: int) -> str:
         """What a visitor without a conversation may do (see :meth:`Operators.availability`)."""
-        with self.ctx.connect() as conn:
-            return self.operators.availability(conn, id_shop)
+        return self.ctx.read(lambda conn: self.operators.availability(conn, id_shop))
 
     # --- the customer's side ----------------------------------------------------------
 
@@ -134,13 +132,11 @@ class Conversations:
                 conversation, reopened = self._reopen_for_customer(conn, conversation, now)
             event = self._append(conn, conversation, "message", "customer", body=body,
                                  client_id=client_id)
-            return Posted(event, dataclasses.replace(conversation, last_seq=event.seq),
-                          reopened=reopened)
+            return self._posted(conn, Posted(
+                event, dataclasses.replace(conversation, last_seq=event.seq),
+                reopened=reopened))
 
-        posted = self._run(work)
-        if not posted.duplicate:
-            self.publisher.posted(posted)
-        return posted
+        return self._run(work)
 
     def _reopen_for_customer(self, conn: sa.Connection, conversation: Conversation,
                              now: dt.datetime) -> tuple[Conversation, Event]:
@@ -178,8 +174,7 @@ class Conversations:
                                            last_message_at=event.date_add,
                                            last_customer_message=body,
                                            last_customer_message_at=event.date_add)
-        assert conversation is not None
-        return Posted(event, conversation, opened=True)
+        return self._posted(conn, Posted(event, conversation, opened=True))
 
     # --- the operator's side ------------------------------------------------------------
 
@@ -213,13 +208,11 @@ class Conversations:
                                 "reopen it to answer", id_conversation=id_conversation)
             event = self._append(conn, conversation, "message", "operator", body=body,
                                  client_id=client_id, id_employee=id_employee)
-            return Posted(event, dataclasses.replace(conversation, last_seq=event.seq),
-                          operator_name=self.ctx.module_settings(conn, id_shop).operator_name)
+            return self._posted(conn, Posted(
+                event, dataclasses.replace(conversation, last_seq=event.seq),
+                operator_name=self.ctx.module_settings(conn, id_shop).operator_name))
 
-        posted = self._run(work)
-        if not posted.duplicate:
-            self.publisher.posted(posted)
-        return posted
+        return self._run(work)
 
     def end(self, id_conversation: int, id_shop: int, *, by: str,
             id_employee: int | None = None) -> Event | None:
@@ -241,8 +234,8 @@ class Conversations:
 
     def _change_status(self, id_conversation: int, id_shop: int, status: str, kind: str,
                        author: str, id_employee: int | None, **columns: Any) -> Event | None:
-        """Log ``kind`` and move the conversation to ``status`` in one transaction, then
-        publish; ``None`` (nothing written) when it already is in ``status``.
+        """Log ``kind`` and move the conversation to ``status`` in one transaction, told
+        after its commit; ``None`` (nothing written) when it already is in ``status``.
 
         :raises ChatError: ``not_found``; ``archived``.
         """
@@ -257,13 +250,12 @@ class Conversations:
                 raise ChatError("archived", "the conversation is archived")
             if conversation.status == status:
                 return None
-            return self._append(conn, conversation, kind, author, id_employee=id_employee,
-                                **repo.status_values(status, now, **columns))
+            event = self._append(conn, conversation, kind, author, id_employee=id_employee,
+                                 **repo.status_values(status, now, **columns))
+            self.publisher.status_changed(conn, event, id_shop)
+            return event
 
-        event = self._run(work)
-        if event is not None:
-            self.publisher.status_changed(event, id_shop)
-        return event
+        return self._run(work)
 
     def seen(self, id_conversation: int, id_shop: int, *, by: str, seq: int) -> int:
         """Mark the other side's messages up to ``seq`` as seen by ``by``; tell the other
@@ -274,23 +266,27 @@ class Conversations:
         t = self.ctx.tables
         now = self.ctx.clock()
 
-        def work(conn: sa.Connection) -> tuple[int, bool]:
+        def work(conn: sa.Connection) -> int:
             conversation = self._locked(conn, id_conversation, id_shop)
             before = (conversation.customer_seen_seq if by == "customer"
                       else conversation.operator_seen_seq)
             mark = repo.mark_seen(conn, t, id_conversation, by=by, seq=seq, now=now)
-            return mark, mark > before
+            if mark > before:
+                self.publisher.seen(conn, id_conversation, id_shop, by=by, seq=mark)
+            return mark
 
-        mark, moved = self._run(work)
-        if moved:
-            self.publisher.seen(id_conversation, id_shop, by=by, seq=mark)
-        return mark
+        return self._run(work)
 
     def typing(self, id_conversation: int, id_shop: int, *, author: str, on: bool) -> None:
         """Tell the other side that ``author`` is typing (or stopped); nothing is stored."""
         self.publisher.typing(id_conversation, id_shop, author=author, on=on)
 
     # --- internals ------------------------------------------------------------------------
+
+    def _posted(self, conn: sa.Connection, posted: Posted) -> Posted:
+        """``posted``, told after the commit of ``conn``'s transaction."""
+        self.publisher.posted(conn, posted)
+        return posted
 
     def _run(self, work: Any) -> Any:
         try:

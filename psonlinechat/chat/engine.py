@@ -1,8 +1,9 @@
 """One app's chat engine: the broker, the operators and the conversations, made once.
 
-It receives the shop's database as the shop layer gives it (settings, tables, connections,
-the directory and the merchant's settings store), never the Flask extension's state. The
-web layer makes one per app on first use and stops it at exit.
+It receives the shop's database as the shop layer gives it (settings, tables, a connect
+function raising :class:`~psonlinechat.errors.ShopError`, the directory and the merchant's
+settings store), never the Flask extension's state. The web layer makes one per app on
+first use and stops it at exit.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 from psonlinechat.chat.broker import from_settings
-from psonlinechat.chat.conversations import Conversations
 from psonlinechat.chat.context import ChatContext
+from psonlinechat.chat.conversations import Conversations
 from psonlinechat.chat.operators import Operators
 from psonlinechat.shop.database import ShopDatabase
-from psonlinechat.store import operators as operator_repo, shops
+from psonlinechat.store import operators as operator_repo
+from psonlinechat.store import shops
 from psonlinechat.store.guests import create_guest
 
 _HOSTS_TTL = 30.0
@@ -35,9 +37,9 @@ class Chat:
         s = shop.settings
         self.shop = shop
         self.broker = from_settings(s.redis_url, s.database_url or "", s.table_prefix)
-        self.ctx = ChatContext(engine=shop.engine, tables=shop.tables, broker=self.broker,
-                               settings=s, module_settings=shop.module_settings,
-                               create_guest=create_guest)
+        self.ctx = ChatContext(connection=shop.connect, tables=shop.tables,
+                               broker=self.broker, settings=s,
+                               module_settings=shop.module_settings, create_guest=create_guest)
         if actions is not None:
             self.ctx.actions = actions
         self.operators = Operators(self.ctx)

@@ -1,26 +1,15 @@
 """The chat's model, shared by the core's modules: what posting a message gives, and the
-refusals of the chat's rules."""
+refusals of the chat's rules (:class:`~psonlinechat.errors.ChatError`,
+:class:`~psonlinechat.errors.ConversationArchived`, defined with the rest of the tree)."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from psonlinechat.chat.protocol import ProtocolError
+from psonlinechat.errors import ChatError, ConversationArchived
 from psonlinechat.store.conversations import Conversation, Event
 
-
-class ChatError(ProtocolError):
-    """A chat action the rules refuse; ``code`` is what the client sees.
-
-    :param code: ``not_found``, ``unavailable``, ``not_ongoing``, ``archived``.
-    """
-
-
-class ConversationArchived(ChatError):
-    """The visitor's token names a conversation that was archived: start a new one."""
-
-    def __init__(self) -> None:
-        super().__init__("archived", "this conversation is over; a new one starts")
+__all__ = ["ChatError", "ConversationArchived", "Posted"]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,16 +11,17 @@ system and archived too, and visitors are put in the offline state.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import threading
 
 import sqlalchemy as sa
 
-from psonlinechat.chat.broker import conversation_channel, shop_channel, visitors_channel
+from psonlinechat.chat.broker import shop_channel, visitors_channel
 from psonlinechat.chat.context import ChatContext
-from psonlinechat.store import conversations as conv_repo, operators as repo
+from psonlinechat.chat.publisher import Publisher
+from psonlinechat.store import conversations as conv_repo
+from psonlinechat.store import operators as repo
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class Operators:
 
     def __init__(self, ctx: ChatContext) -> None:
         self.ctx = ctx
+        self.publisher = Publisher(ctx, self)
         self._stop = threading.Event()
         self._sweeper: threading.Thread | None = None
         self._sweeper_lock = threading.Lock()
@@ -53,16 +55,22 @@ class Operators:
         """
         t = self.ctx.tables
         module = self.ctx.module_settings(conn, id_shop)
-        if repo.present_ids(conn, t, id_shop, self.presence()):
-            if conv_repo.count_ongoing(conn, t, id_shop, locking=locking) < module.max_chats:
-                return ONLINE
+        if (repo.present_ids(conn, t, id_shop, self.presence())
+                and conv_repo.count_ongoing(conn, t, id_shop, locking=locking)
+                < module.max_chats):
+            return ONLINE
         return OFFLINE_FORM if module.offline_mode else UNAVAILABLE
 
     def publish_availability(self, id_shop: int) -> str:
-        """Tell the shop's visitors what they may do now; return it."""
-        with self.ctx.connect() as conn:
-            state = self.availability(conn, id_shop)
-            present = repo.present_ids(conn, self.ctx.tables, id_shop, self.presence())
+        """Tell the shop's visitors (and its operators) what they may do now; return it.
+
+        :raises ShopError: the database failed, or is still away.
+        """
+        def read(conn: sa.Connection) -> tuple[str, list[int]]:
+            return (self.availability(conn, id_shop),
+                    repo.present_ids(conn, self.ctx.tables, id_shop, self.presence()))
+
+        state, present = self.ctx.read(read)
         self.ctx.publish(visitors_channel(id_shop), {"type": "state", "state": state})
         self.ctx.publish(shop_channel(id_shop), {
             "type": "presence", "operators_online": present, "state": state})
@@ -91,8 +99,8 @@ class Operators:
 
     def is_online(self, id_employee: int, id_shop: int) -> bool:
         """The operator's switch."""
-        with self.ctx.connect() as conn:
-            operator = repo.get(conn, self.ctx.tables, id_employee, id_shop)
+        operator = self.ctx.read(
+            lambda conn: repo.get(conn, self.ctx.tables, id_employee, id_shop))
         return bool(operator and operator.online)
 
     def set_status(self, id_employee: int, id_shop: int, online: bool) -> bool:
@@ -101,27 +109,23 @@ class Operators:
         :returns: whether the switch changed.
         """
         if online:
-            changed = self.ctx.transaction(lambda conn: self._go_online(conn, id_employee,
-                                                                        id_shop))
-        else:
-            changed = self._go_offline(id_employee, id_shop, absent_only=False)
-        if changed:
-            self.ctx.publish(shop_channel(id_shop), {
-                "type": "status", "id_employee": id_employee, "online": online})
-            self.publish_availability(id_shop)
-        return changed
+            return self.ctx.transaction(lambda conn: self._go_online(conn, id_employee,
+                                                                     id_shop))
+        return self._go_offline(id_employee, id_shop, absent_only=False)
 
     def _go_online(self, conn: sa.Connection, id_employee: int, id_shop: int) -> bool:
         # Under the shop's lock: an operator going offline meanwhile decides whether anyone
         # is left (and ends the ongoing conversations) before or after this, never during.
         conv_repo.lock_shop(conn, self.ctx.tables, id_shop)
-        return repo.set_online(conn, self.ctx.tables, id_employee, id_shop, True,
-                               self.ctx.clock())
+        changed = repo.set_online(conn, self.ctx.tables, id_employee, id_shop, True,
+                                  self.ctx.clock())
+        if changed:
+            self.publisher.switched(conn, id_shop, id_employee, online=True)
+        return changed
 
     def _go_offline(self, id_employee: int, id_shop: int, *, absent_only: bool) -> bool:
         t = self.ctx.tables
         now = self.ctx.clock()
-        events: list[tuple[str, dict]] = []
 
         def work(conn: sa.Connection) -> bool:
             conv_repo.lock_shop(conn, t, id_shop)
@@ -130,73 +134,44 @@ class Operators:
                                                       self.presence())
             else:
                 changed = repo.set_online(conn, t, id_employee, id_shop, False, now)
-            events[:] = self._archive(conn, id_shop, now) if changed else []
+            if changed:
+                ended, archived = self._archive(conn, id_shop, now)
+                self.publisher.switched(conn, id_shop, id_employee, online=False,
+                                        ended=ended, archived=archived)
             return changed
 
-        changed = self.ctx.transaction(work)
-        if changed:
-            self._publish_offline_events(id_shop, events)
-        return changed
+        return self.ctx.transaction(work)
 
     def _archive(self, conn: sa.Connection, id_shop: int,
-                 now: dt.datetime) -> list[tuple[str, dict]]:
+                 now: dt.datetime) -> tuple[list[conv_repo.Event], list[int]]:
         """Archive the shop's finished conversations, and when nobody is left, end the
-        ongoing ones (by the system) and archive them too; return what to publish. Call
-        under the shop's lock."""
+        ongoing ones (by the system) and archive them too; return the ``ended`` events
+        logged and the ids archived. Call under the shop's lock."""
         t = self.ctx.tables
-        events: list[tuple[str, dict]] = []
+        ended = []
         to_archive = [id_conversation for id_conversation, _ in conv_repo.lock_with_status(
             conn, t, id_shop, conv_repo.FINISHED)]
         if not repo.present_ids(conn, t, id_shop, self.presence()):
             for id_conversation, last_seq in conv_repo.lock_with_status(
                     conn, t, id_shop, conv_repo.ONGOING):
-                event = conv_repo.append(
+                ended.append(conv_repo.append(
                     conn, t, id_conversation=id_conversation, seq=last_seq + 1, kind="ended",
                     author="system", now=now,
-                    **conv_repo.status_values(conv_repo.FINISHED, now, ended_by="system"))
-                events.append(("ended", dataclasses.asdict(event)))
+                    **conv_repo.status_values(conv_repo.FINISHED, now, ended_by="system")))
                 to_archive.append(id_conversation)
         for id_conversation in to_archive:
             conv_repo.set_status(conn, t, id_conversation, conv_repo.ARCHIVED, now=now)
-            events.append(("archived", {"id_conversation": id_conversation}))
-        return events
-
-    def _publish_offline_events(self, id_shop: int, events: list[tuple[str, dict]]) -> None:
-        from psonlinechat.chat.protocol import log_event
-
-        with self.ctx.connect() as conn:
-            state = self.availability(conn, id_shop)
-            operator_name = self.ctx.module_settings(conn, id_shop).operator_name
-        for kind, payload in events:
-            id_conversation = payload["id_conversation"]
-            if kind == "ended":
-                event = conv_repo.Event(**payload)
-                for audience, channel in (("visitor", conversation_channel(id_conversation)),
-                                          ("operator", shop_channel(id_shop))):
-                    self.ctx.publish(channel, log_event(event, audience=audience,
-                                                        operator_name=operator_name))
-            else:
-                self.ctx.publish(conversation_channel(id_conversation), {
-                    "type": "state", "state": state, "conversation": None,
-                    "id_conversation": id_conversation})
-                self.ctx.publish(shop_channel(id_shop), {
-                    "type": "archived", "id_conversation": id_conversation})
+        return ended, to_archive
 
     # --- the sweeper ----------------------------------------------------------------
 
     def sweep(self) -> list[tuple[int, int]]:
         """Switch offline the operators no longer there; return ``(id_employee, id_shop)``
         of those this call took offline (another worker may take some first)."""
-        with self.ctx.connect() as conn:
-            candidates = repo.absent_but_online(conn, self.ctx.tables, self.presence())
-        gone = []
-        for id_employee, id_shop in candidates:
-            if self._go_offline(id_employee, id_shop, absent_only=True):
-                gone.append((id_employee, id_shop))
-                self.ctx.publish(shop_channel(id_shop), {
-                    "type": "status", "id_employee": id_employee, "online": False})
-                self.publish_availability(id_shop)
-        return gone
+        candidates = self.ctx.read(
+            lambda conn: repo.absent_but_online(conn, self.ctx.tables, self.presence()))
+        return [(id_employee, id_shop) for id_employee, id_shop in candidates
+                if self._go_offline(id_employee, id_shop, absent_only=True)]
 
     def sweep_interval(self) -> float:
         """Seconds between two sweeps: half the shortest of grace and heartbeat."""

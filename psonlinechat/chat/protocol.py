@@ -3,7 +3,9 @@
 Every frame is one JSON object with a ``type``. :func:`parse` turns client text into a
 :class:`Frame` or raises :class:`ProtocolError` with a stable ``code``; the socket answers
 with an ``error`` event and stays open. The events the server sends are built by the
-functions at the end. docs/protocol.md documents every frame with examples.
+functions at the end; a logged event becomes a frame only through
+:func:`psonlinechat.chat.publisher.render`. docs/protocol.md documents every frame with
+examples.
 """
 
 from __future__ import annotations
@@ -52,12 +54,14 @@ _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class ProtocolError(PsOnlineChatError):
-    """A frame the server cannot act on; ``code`` is what the client sees.
+    """A client frame the server cannot act on; ``code`` is what the client sees.
 
-    The base of every refusal a socket answers with an ``error`` event and survives.
+    The wire's refusal: the socket answers it with :meth:`event` and stays open. (The chat's
+    own refusals are :class:`~psonlinechat.errors.ChatError`, translated at the socket edge.)
 
     :param code: a stable machine-readable code (see docs/protocol.md).
     :param message: a sentence for people.
+    :param extra: what else the error frame tells (``field``, ``max_length``…).
     """
 
     def __init__(self, code: str, message: str, **extra: Any) -> None:
@@ -117,7 +121,8 @@ def _check(kind: str, name: str, value: Any) -> Any:
                                     "numbers", field=name)
             seqs[int(key)] = seq
         return seqs
-    wanted = {"str": "a string of valid Unicode (no lone surrogates)", "int": f"a whole number from 0 to {MAX_INT}",
+    wanted = {"str": "a string of valid Unicode (no lone surrogates)",
+              "int": f"a whole number from 0 to {MAX_INT}",
               "bool": "true or false", "seqs": "an object"}[kind]
     raise ProtocolError("bad_field", f"{name} must be {wanted}", field=name)
 
@@ -201,7 +206,8 @@ def error(code: str, message: str, **extra: Any) -> dict[str, Any]:
 def log_event(event: Event, *, audience: str, operator_name: str) -> dict[str, Any]:
     """A logged event (message, ended, reopened) as ``audience`` ("visitor"/"operator") sees it.
 
-    Visitors see operators under the shop's operator name, never the employee.
+    Visitors see operators under the shop's operator name, never the employee. The wire
+    form only: the chat renders logged events through :func:`psonlinechat.chat.publisher.render`.
     """
     out: dict[str, Any] = {"type": event.kind, "id_conversation": event.id_conversation,
                            "seq": event.seq, "at": timestamp(event.date_add)}

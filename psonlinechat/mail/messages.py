@@ -26,6 +26,8 @@ from typing import Any, Protocol
 
 import jinja2
 
+from psonlinechat.errors import MailError as MailError  # raised here, part of the one tree
+
 PACKAGE = "psonlinechat.mails"
 FALLBACK_ISO = "en"
 #: Every mail the module sends, with the placeholders its templates use.
@@ -43,10 +45,6 @@ SUBJECTS: dict[str, dict[str, str]] = {
 }
 _ISO_RE = re.compile(r"^[a-z]{2}$")
 _FORMATS = ("html", "txt")
-
-
-class MailError(ValueError):
-    """An unknown mail or a bad language code was asked for."""
 
 
 def _load(name: str) -> tuple[str, None, Any] | None:

@@ -31,7 +31,7 @@ import click
 
 from psonlinechat import config as config_module
 from psonlinechat.config import Settings
-from psonlinechat.errors import ConfigError, PsOnlineChatError
+from psonlinechat.errors import ConfigError, ServeError
 from psonlinechat.serve.socket_limit import SocketLimit, WholeFrameSocket
 from psonlinechat.serve.worker import (
     GC_THRESHOLDS,
@@ -61,10 +61,6 @@ DEFAULT_THREADS = 200
 DEFAULT_GRACEFUL_TIMEOUT = 10
 #: File descriptors a worker needs beyond its sockets (database pool, Redis, logs, pipes).
 SPARE_FDS = 128
-
-
-class ServeError(PsOnlineChatError):
-    """The server cannot start as asked (options, settings or system limits)."""
 
 
 def headroom(limit: int) -> int:

@@ -17,16 +17,73 @@ from collections.abc import Callable, Iterator
 import sqlalchemy as sa
 
 from psonlinechat.config import Settings
-from psonlinechat.errors import ShopError
+from psonlinechat.errors import PsOnlineChatError, ShopError
 from psonlinechat.shop.directory import ShopDirectory
 from psonlinechat.shop.settings import ModuleSettings
 from psonlinechat.shop.settings_store import SettingsStore
-from psonlinechat.store import schema, tables as tables_module
+from psonlinechat.store import schema
+from psonlinechat.store import tables as tables_module
+
+#: MySQL/MariaDB error numbers saying the connection is gone or could not be made: can't
+#: connect (2002, 2003), server gone (2006), lost during a query (2013, 2055), killed
+#: (1927), shutting down (1053), closed for inactivity (4031).
+LOST_CODES = frozenset({1053, 1927, 2002, 2003, 2006, 2013, 2055, 4031})
 
 
-def unreachable(exc: sa.exc.OperationalError) -> ShopError:
-    """The :class:`ShopError` saying the shop's database cannot be reached, for ``exc``."""
-    return ShopError(f"cannot reach the shop's database: {exc.orig}")
+def failure(exc: sa.exc.DBAPIError) -> ShopError | None:
+    """The :class:`ShopError` that a failing database raises instead of ``exc``, or ``None``
+    when ``exc`` is not the database failing (an integrity error, a bug in a statement):
+    that one is raised as it is.
+
+    The one place where the driver's errors become psonlinechat's: the caller raises the
+    result ``from exc``.
+    """
+    if not (isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError)
+            or exc.connection_invalidated):
+        return None
+    orig = exc.orig
+    code = orig.args[0] if orig is not None and orig.args else None
+    code = code if isinstance(code, int) else None
+    lost = exc.connection_invalidated or code in LOST_CODES
+    if lost:
+        return ShopError(f"cannot reach the shop's database: {orig}", code=code, lost=True)
+    return ShopError(f"the shop's database failed: {orig}", code=code)
+
+
+@contextlib.contextmanager
+def connection(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection from ``engine``'s pool; the database failing, on connect or while the
+    block uses the connection, is raised as :class:`ShopError` chained to what the driver
+    or SQLAlchemy raised. A connection found lost is invalidated, so the pool never lends
+    it again, and whatever the block raises once it is lost counts as the loss.
+
+    :raises ShopError: see :func:`failure`.
+    """
+    try:
+        conn = engine.connect()
+    except sa.exc.DBAPIError as exc:
+        error = failure(exc)
+        if error is None:
+            raise
+        raise error from exc
+    with conn:
+        try:
+            yield conn
+        except sa.exc.DBAPIError as exc:
+            error = failure(exc)
+            if error is None:
+                raise
+            if error.lost and not conn.invalidated:
+                conn.invalidate(exc)
+            raise error from exc
+        except PsOnlineChatError:
+            raise
+        except Exception as exc:
+            if not conn.invalidated:  # not the database: a bug, say
+                raise
+            # e.g. a statement after the loss: SQLAlchemy's "rollback first"
+            raise ShopError(f"lost the connection to the shop's database: {exc}",
+                            lost=True) from exc
 
 
 @dataclasses.dataclass(eq=False)
@@ -66,13 +123,11 @@ class ShopDatabase:
     def connect(self) -> Iterator[sa.Connection]:
         """A connection to the shop's database.
 
-        :raises ShopError: the database is unreachable, or the connection fails while in use.
+        :raises ShopError: the database is unreachable, or fails while the connection is
+            in use (see :func:`connection`).
         """
-        try:
-            with self.engine.connect() as conn:
-                yield conn
-        except sa.exc.OperationalError as exc:
-            raise unreachable(exc) from exc
+        with connection(self.engine) as conn:
+            yield conn
 
     def module_settings(self, conn: sa.Connection, id_shop: int) -> ModuleSettings:
         """The merchant's settings for ``id_shop`` (cached; one query when current).

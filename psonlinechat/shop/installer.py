@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from psonlinechat.shop import settings as ms
 from psonlinechat.errors import ShopError
+from psonlinechat.shop.database import connection
 from psonlinechat.store import configuration, module, schema
 from psonlinechat.store.tables import SCHEMA_VERSION, Tables
 from psonlinechat.store.upgrades import Upgrade, run as run_upgrades
@@ -88,19 +89,6 @@ def defaults_for(iso_code: str) -> tuple[str, str, str, str, str]:
     return DEFAULT_TEXTS.get(iso_code.lower(), DEFAULT_TEXTS["en"])
 
 
-def _connect(engine: sa.Engine, t: Tables) -> sa.Connection:
-    try:
-        conn = engine.connect()
-    except sa.exc.OperationalError as exc:
-        raise ShopError(f"cannot reach the shop's database: {exc.orig}") from None
-    missing = schema.missing_shop_tables(conn, t.prefix)
-    if missing:
-        conn.close()
-        raise ShopError(f"the database has no PrestaShop tables with prefix {t.prefix!r} "
-                        f"(missing: {', '.join(missing)})")
-    return conn
-
-
 @contextlib.contextmanager
 def _session(engine: sa.Engine, t: Tables, lock_timeout: int) -> Iterator[sa.Connection]:
     """A connection to the shop holding the install lock, so that installs, upgrades and
@@ -110,7 +98,11 @@ def _session(engine: sa.Engine, t: Tables, lock_timeout: int) -> Iterator[sa.Con
     :raises ShopError: the database is unreachable or lacks PrestaShop's tables, or another
         process kept the lock for ``lock_timeout`` seconds.
     """
-    with _connect(engine, t) as conn:
+    with connection(engine) as conn:  # the database failing becomes ShopError there
+        missing = schema.missing_shop_tables(conn, t.prefix)
+        if missing:
+            raise ShopError(f"the database has no PrestaShop tables with prefix {t.prefix!r} "
+                            f"(missing: {', '.join(missing)})")
         if not module.acquire_install_lock(conn, t, lock_timeout):
             raise ShopError(f"another install, upgrade or uninstall of psonlinechat is running on "
                             f"this shop (waited {lock_timeout} s): try again once it is over")

@@ -243,7 +243,7 @@ def statements_of(engine, action):
 
 def test_a_message_costs_three_statements(shop):
     conversations = shop.chat.conversations
-    engine = shop.chat.ctx.engine
+    engine = shop.state.engine
     token = conversations.issue_token()
     cid = conversations.post_customer(shop.visitor_, token, client_id="a",
                                       body="open").event.id_conversation

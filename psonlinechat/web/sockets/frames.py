@@ -1,9 +1,10 @@
 """The frame loop both chat sockets share: heartbeats, size and rate limits, errors.
 
 :class:`ChatSocket` reads frames, parses them with :mod:`protocol` against the socket's
-``frames``, insists on ``hello`` first, and calls ``on_<type>``; a refusal (a
-:class:`ProtocolError`, such as :class:`ChatError`) is sent back as an ``error`` event and
-the socket stays open. Subclasses: :mod:`visitor_socket`, :mod:`operator_socket`.
+``frames``, insists on ``hello`` first, and calls ``on_<type>``; a refusal (the wire's
+:class:`ProtocolError`, or the chat's :class:`~psonlinechat.errors.ChatError`, translated
+by :func:`error_frame`) is sent back as an ``error`` event and the socket stays open.
+Subclasses: :mod:`visitor_socket`, :mod:`operator_socket`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,15 @@ from psonlinechat.chat.broker import Callback, Subscription
 from psonlinechat.chat.engine import Chat
 from psonlinechat.web.sockets.outbox import Outbox
 from psonlinechat.chat.protocol import ProtocolError
+from psonlinechat.errors import ChatError
+
+
+def error_frame(refusal: ChatError | ProtocolError) -> dict[str, Any]:
+    """The protocol's ``error`` frame answering a refusal: the chat's rules (a
+    :class:`ChatError`, whose code and message the client sees as they are) or the wire's."""
+    if isinstance(refusal, ProtocolError):
+        return refusal.event()
+    return protocol.error(refusal.code, refusal.message, **refusal.extra)
 
 
 class RateLimiter:
@@ -121,8 +131,8 @@ class ChatSocket:
                 raise ProtocolError("hello_first", "send hello first")
             else:
                 getattr(self, "on_" + frame.type)(frame)
-        except ProtocolError as exc:  # ChatError included
-            event = exc.event()
+        except (ProtocolError, ChatError) as exc:
+            event = error_frame(exc)
             if frame is not None:
                 event["ref"] = frame.get("client_id") or frame.type
             self.send(event)

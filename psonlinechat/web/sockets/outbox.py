@@ -24,6 +24,7 @@ from simple_websocket import ConnectionClosed
 
 from psonlinechat.chat import protocol
 from psonlinechat.chat.conversations import Conversations
+from psonlinechat.chat.publisher import render
 from psonlinechat.store.conversations import Conversation, Event
 
 #: Text an outbox holds for a client that does not read before the socket is cut.
@@ -106,10 +107,9 @@ class Outbox:
             writer.join(timeout=1)
 
     def render(self, events: list[Event]) -> list[dict[str, Any]]:
-        """Logged events as this socket's audience sees them."""
-        name = self.operator_name()
-        return [protocol.log_event(e, audience=self.audience, operator_name=name)
-                for e in events]
+        """Logged events as this socket's audience sees them (:func:`publisher.render`,
+        as the live ones)."""
+        return render(events, audience=self.audience, operator_name=self.operator_name)
 
     def deliver(self, event: dict[str, Any], *, follow_new: bool = False) -> None:
         """Send a broker event; a logged one only in order (see class docstring).

@@ -12,7 +12,7 @@ from typing import Any
 from psonlinechat.chat import protocol
 from psonlinechat.chat.broker import Subscription, conversation_channel, visitors_channel
 from psonlinechat.chat.engine import Chat
-from psonlinechat.web.sockets.frames import ChatSocket
+from psonlinechat.web.sockets.frames import ChatSocket, error_frame
 from psonlinechat.chat.model import ChatError, ConversationArchived
 from psonlinechat.chat.protocol import visitor_view
 from psonlinechat.shop.identity import Visitor
@@ -49,7 +49,7 @@ class VisitorSocket(ChatSocket):
             try:
                 conversation = self.conversations.find_for_visitor(self.visitor, token)
             except ChatError as exc:
-                self.send(exc.event())
+                self.send(error_frame(exc))
                 token = None
             if conversation is not None and conversation.status == ARCHIVED:
                 conversation, token = None, None
