@@ -1,6 +1,15 @@
 """PrestaShop's Online Chat module as a Flask blueprint."""
 
-from psonlinechat.errors import ConfigError, PsOnlineChatError, SettingsError, ShopError
+from psonlinechat.errors import (
+    ChatError,
+    ConfigError,
+    ConversationArchived,
+    MailError,
+    PsOnlineChatError,
+    ServeError,
+    SettingsError,
+    ShopError,
+)
 from psonlinechat.hookspecs import hookimpl
 from psonlinechat.shop.identity import Employee, Visitor
 from psonlinechat.shop.request_facts import RequestFacts
@@ -9,11 +18,15 @@ from psonlinechat.web.extension import OnlineChat, get_state
 __version__ = "0.1.0"
 
 __all__ = [
+    "ChatError",
     "ConfigError",
+    "ConversationArchived",
     "Employee",
+    "MailError",
     "OnlineChat",
     "PsOnlineChatError",
     "RequestFacts",
+    "ServeError",
     "SettingsError",
     "ShopError",
     "Visitor",
