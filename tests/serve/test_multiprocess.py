@@ -11,28 +11,16 @@ import json
 
 import pytest
 
-from tests.serve.test_serving import (
-    ServeProcess,
-    converse,
-    installer,
-    make_chat_shop,
-    next_event,
-    operator_online,
-    visitor_hello,
-)
+from tests.support.served import ServeProcess, converse, next_event, operator_online, visitor_hello
 
 pytestmark = pytest.mark.slow
 
-@pytest.fixture(scope="module")
-def shop(ps_db):
-    installer.install(ps_db.engine, ps_db.tables)
-    return make_chat_shop(ps_db)
-
 
 @pytest.fixture(scope="module")
-def two_servers(shop, redis_url):
+def two_servers(served_shop, redis_url):
     """Processes A and B: same database, same Redis, one gevent worker each."""
-    servers = [ServeProcess([], shop.env(PSONLINECHAT_REDIS_URL=redis_url)) for _ in range(2)]
+    env = served_shop.env(PSONLINECHAT_REDIS_URL=redis_url)
+    servers = [ServeProcess([], env) for _ in range(2)]
     try:
         for server in servers:
             server.start()
@@ -44,17 +32,17 @@ def two_servers(shop, redis_url):
             server.close()
 
 
-def test_visitor_on_one_process_and_operator_on_the_other_talk_both_ways(shop, two_servers):
+def test_visitor_on_one_process_and_operator_on_the_other_talk_both_ways(served_shop, two_servers):
     a, b = two_servers
-    converse(a, b, shop.cookie)  # visitor on A, operator on B
-    converse(b, a, shop.cookie)  # and the other way round
+    converse(a, b, served_shop.cookie)  # visitor on A, operator on B
+    converse(b, a, served_shop.cookie)  # and the other way round
 
 
-def test_operator_status_is_seen_across_processes(shop, two_servers):
+def test_operator_status_is_seen_across_processes(served_shop, two_servers):
     a, b = two_servers
     # other_tab: the same employee's other back-office tab, served by the other process.
-    with operator_online(b, shop.cookie) as operator, \
-            operator_online(a, shop.cookie) as other_tab:
+    with operator_online(b, served_shop.cookie) as operator, \
+            operator_online(a, served_shop.cookie) as other_tab:
         visitor, welcome = visitor_hello(a)
         with visitor:
             assert welcome["state"] == "online"
@@ -66,13 +54,13 @@ def test_operator_status_is_seen_across_processes(shop, two_servers):
             assert next_event(visitor, "state")["state"] == "online"
 
 
-def test_two_workers_with_redis_start_and_chat(shop, redis_url):
-    server = ServeProcess(["--workers", "2"], shop.env(PSONLINECHAT_REDIS_URL=redis_url))
+def test_two_workers_with_redis_start_and_chat(served_shop, redis_url):
+    server = ServeProcess(["--workers", "2"], served_shop.env(PSONLINECHAT_REDIS_URL=redis_url))
     try:
         server.start().wait_listening()
         # Sockets land on either worker; a few conversations cross between them.
         for _ in range(3):
-            converse(server, server, shop.cookie)
+            converse(server, server, served_shop.cookie)
         output = server.output()
     finally:
         server.close()

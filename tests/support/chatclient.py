@@ -18,15 +18,24 @@ from collections.abc import Callable
 from typing import Any
 
 import simple_websocket
-from flask import Flask
 
-from psonlinechat import OnlineChat, get_state, testing
+from psonlinechat import get_state, testing
 from psonlinechat.shop import installer
 from tests.support import shopdb
+from tests.support.apps import chat_app
 from tests.support.liveserver import LiveServer
 
 HOST = shopdb.SHOP_DOMAIN
 _ids = itertools.count(1)
+
+
+class _BrowserLikeClient(simple_websocket.Client):
+    """simple-websocket's client, sending ``Host`` with the port as browsers do (it sends
+    the name alone, which means port 80, and the handshake's Origin check compares ports)."""
+
+    def handshake(self) -> None:
+        self.host = f"{self.host}:{self.port}"
+        super().handshake()
 
 
 class ChatClient:
@@ -39,7 +48,7 @@ class ChatClient:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies)
         if origin:
             headers["Origin"] = origin
-        self.ws = simple_websocket.Client.connect(url, headers=headers)
+        self.ws = _BrowserLikeClient.connect(url, headers=headers)
         self.received: list[dict[str, Any]] = []
         self._pending: list[dict[str, Any]] = []
         self.answer_pings = True
@@ -146,10 +155,8 @@ class ChatShop:
         self.db = shopdb.create(prefix)
         self.keys = testing.make_cookie_keys()
         installer.install(self.db.engine, self.db.tables)
-        self.app = Flask(__name__)
-        self.app.config.update(self.db.config(**testing.keys_config(self.keys), **{
-            "PSONLINECHAT_" + key.upper(): value for key, value in config.items()}))
-        OnlineChat(self.app)
+        self.app = chat_app(self.db, self.keys, **{
+            "PSONLINECHAT_" + key.upper(): value for key, value in config.items()})
         self.state = get_state(self.app)
         self.server = LiveServer(self.app).start()
         self.clients: list[ChatClient] = []
@@ -175,17 +182,12 @@ class ChatShop:
 
     def employee(self, email: str = "eve@example.test", **fields: Any) -> list[tuple[str, str]]:
         """A new employee, signed in: the cookies of their back office."""
-        with self.db.engine.begin() as conn:
-            id_employee = testing.add_employee(conn, self.db.tables, email=email, **fields)
-            cookie = testing.sign_in_employee(conn, self.db.tables, self.keys, HOST, id_employee)
+        _, cookie = self.db.signed_in_employee(self.keys, email=email, **fields)
         return [cookie]
 
     def customer(self, email: str = "ann@example.test", **fields: Any) -> tuple[int, list]:
         """A new customer, signed in: ``(id_customer, cookies)``."""
-        with self.db.engine.begin() as conn:
-            id_customer = testing.add_customer(conn, self.db.tables, email=email, **fields)
-            cookie = testing.sign_in_customer(conn, self.db.tables, self.keys, HOST,
-                                              id_customer, id_lang=self.db.ids["en"])
+        id_customer, cookie = self.db.signed_in_customer(self.keys, email=email, **fields)
         return id_customer, [cookie]
 
     def anonymous(self) -> list[tuple[str, str]]:

@@ -3,6 +3,7 @@
 Each :class:`ShopDatabase` is a database of its own (``psoc_<random>``), loaded from
 ``../shared/prestashop/db_structure.sql`` with a given table prefix, seeded with a small
 shop (one shop group, one shop on 127.0.0.1, English and French), and dropped afterwards.
+Its ``signed_in_customer`` / ``signed_in_employee`` add an account and give its cookie.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import os
 import pathlib
 import re
 import secrets
+from typing import Any
 
 import pymysql
 import sqlalchemy as sa
 
+from psonlinechat import testing
+from psonlinechat.prestashop.cookies import CookieKeys
 from psonlinechat.store import seed
 from psonlinechat.store import tables as tables_module
 
@@ -66,6 +70,25 @@ class ShopDatabase:
         """Flask config for an app that bridges this shop."""
         return {"PSONLINECHAT_DATABASE_URL": self.url, "PSONLINECHAT_TABLE_PREFIX": self.prefix,
                 **extra}
+
+    def signed_in_customer(self, keys: CookieKeys, *, email: str, host: str = SHOP_DOMAIN,
+                           **fields: Any) -> tuple[int, tuple[str, str]]:
+        """A new customer (``fields`` for the account), signed in on ``host`` in English:
+        ``(id_customer, (cookie_name, cookie_value))``."""
+        with self.engine.begin() as conn:
+            id_customer = testing.add_customer(conn, self.tables, email=email, **fields)
+            cookie = testing.sign_in_customer(conn, self.tables, keys, host, id_customer,
+                                              id_lang=self.ids["en"])
+        return id_customer, cookie
+
+    def signed_in_employee(self, keys: CookieKeys, *, email: str, host: str = SHOP_DOMAIN,
+                           **fields: Any) -> tuple[int, tuple[str, str]]:
+        """A new employee (``fields`` for the account), signed in to the back office on
+        ``host``: ``(id_employee, (cookie_name, cookie_value))``."""
+        with self.engine.begin() as conn:
+            id_employee = testing.add_employee(conn, self.tables, email=email, **fields)
+            cookie = testing.sign_in_employee(conn, self.tables, keys, host, id_employee)
+        return id_employee, cookie
 
     def drop(self) -> None:
         self.engine.dispose()
