@@ -1,4 +1,16 @@
-"""Fixtures shared by the whole suite: real MariaDB shops with PrestaShop's schema."""
+"""Fixtures shared by the whole suite, and the order it runs in.
+
+Services (each fails in CI when missing, skips on a laptop): ``mariadb``, ``redis_url``,
+``browser``. Shops: ``shop_db`` (a seeded PrestaShop database, once per table prefix),
+``ps_db`` (``ps_`` only), ``keys`` (cookie secrets), ``chat_shop`` (a live chat shop for the
+module) and ``shop`` (that shop, quiet again after each test). Apps: ``demo`` (the demo shop),
+``live_server``, ``page``. Commands: ``runner``.
+
+Order: tests that need no service come first, then those on MariaDB or Redis, then the slow
+ones (marked ``slow``: wheels, subprocess servers, the browser). A test's needs are read from
+the fixtures it uses, so a new test is placed without a list to keep. ``pytest -m "not slow"``
+leaves the slow ones out.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +19,11 @@ import os
 import pymysql
 import pytest
 import redis
+from click.testing import CliRunner
 
+from psonlinechat import get_state, testing
 from tests.support import shopdb
+from tests.support.chatclient import ChatShop
 from tests.support.services import unavailable
 
 REDIS_URL = os.environ.get("PSONLINECHAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -54,6 +69,60 @@ def ps_db(mariadb) -> shopdb.ShopDatabase:
     database = shopdb.create("ps_")
     yield database
     database.drop()
+
+
+@pytest.fixture(scope="module")
+def keys():
+    """The shop's cookie secrets (``new_cookie_key``, ``cookie_iv``, ``cookie_key``)."""
+    return testing.make_cookie_keys()
+
+
+# ---------------------------------------------------------------------------
+# A live chat shop: a fresh database with the module installed, served on 127.0.0.1.
+# ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def chat_shop(request, mariadb) -> ChatShop:
+    """One :class:`~tests.support.chatclient.ChatShop` per test module; the module's
+    ``CHAT_SETTINGS`` dict, if any, gives its settings (``{"heartbeat_seconds": 5}`` is
+    ``PSONLINECHAT_HEARTBEAT_SECONDS=5``)."""
+    shop = ChatShop(**getattr(request.module, "CHAT_SETTINGS", {}))
+    yield shop
+    shop.close()
+
+
+@pytest.fixture
+def shop(chat_shop) -> ChatShop:
+    """The module's chat shop, quiet again after the test: sockets closed, conversations,
+    presence and setting changes forgotten."""
+    yield chat_shop
+    chat_shop.reset()
+
+
+# ---------------------------------------------------------------------------
+# The demo shop and the console.
+# ---------------------------------------------------------------------------
+
+@pytest.fixture
+def demo(tmp_path):
+    """The demo app on a temporary data folder (SQLite), its engine closed after."""
+    from psonlinechat.demo.app import create_app
+
+    app = create_app(tmp_path / "data")
+    yield app
+    get_state(app).engine.dispose()
+
+
+CONSOLE_ENV_KEYS = ("PSONLINECHAT_PRESTASHOP_ROOT", "PSONLINECHAT_DATABASE_URL",
+                    "PSONLINECHAT_TABLE_PREFIX")
+
+
+@pytest.fixture
+def runner(monkeypatch):
+    """A Click runner for the console, with no shop given by the environment."""
+    for key in CONSOLE_ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+    return CliRunner()
 
 
 # ---------------------------------------------------------------------------
@@ -103,3 +172,29 @@ def live_server():
     yield start
     for server in reversed(servers):
         server.stop()
+
+
+# ---------------------------------------------------------------------------
+# Order: no service first, then MariaDB and Redis, then the slow tests.
+# ---------------------------------------------------------------------------
+
+#: Fixtures that reach a service; a test needs one when its fixture closure holds one.
+SERVICE_FIXTURES = frozenset({"mariadb", "redis_url", "browser"})
+
+
+def tier(item: pytest.Item) -> int:
+    """0: no service; 1: MariaDB or Redis; 2: slow (marked ``slow``, or a browser)."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if item.get_closest_marker("slow") or "browser" in fixtures:
+        return 2
+    return 1 if fixtures & SERVICE_FIXTURES else 0
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that need no service first, then the others, then the slow ones.
+
+    Last among the hooks, so pytest has already grouped the tests by their module fixtures;
+    the sort is stable, so that grouping holds within each tier.
+    """
+    items.sort(key=tier)

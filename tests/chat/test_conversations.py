@@ -16,15 +16,18 @@ from psonlinechat.web.extension import chat_for
 from psonlinechat import testing
 
 
+CHAT_SETTINGS = {"heartbeat_seconds": 10}  # the chat_shop of this module (tests/conftest.py)
+
+
 @pytest.fixture(scope="module")
-def shared_shop(mariadb):
-    shop = ChatShop(heartbeat_seconds=10)
-    with shop.db.engine.begin() as conn:
-        shop.id_employee = testing.add_employee(conn, shop.db.tables, email="op@example.test")
-    shop.chat = chat_for(shop.state)
-    shop.visitor_ = Visitor(id_shop=shop.id_shop, id_lang=shop.db.ids["en"])
-    yield shop
-    shop.close()
+def shared_shop(chat_shop):
+    """The module's chat shop with an employee, the chat core and an anonymous visitor."""
+    with chat_shop.db.engine.begin() as conn:
+        chat_shop.id_employee = testing.add_employee(conn, chat_shop.db.tables,
+                                                     email="op@example.test")
+    chat_shop.chat = chat_for(chat_shop.state)
+    chat_shop.visitor_ = Visitor(id_shop=chat_shop.id_shop, id_lang=chat_shop.db.ids["en"])
+    return chat_shop
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import secrets
 import pytest
 import sqlalchemy as sa
 
-from tests.support.chatclient import ChatShop, waits_for_the_shop_lock
+from tests.support.chatclient import waits_for_the_shop_lock
 from psonlinechat.chat.broker import InMemoryBroker
 from psonlinechat.chat.conversations import Conversations
 from psonlinechat import testing
@@ -29,16 +29,11 @@ class Clock:
         self.now += dt.timedelta(seconds=seconds)
 
 
-@pytest.fixture(scope="module")
-def shared_shop(mariadb):
-    shop = ChatShop(heartbeat_seconds=10, operator_grace_seconds=30)
-    yield shop
-    shop.close()
+CHAT_SETTINGS = {"heartbeat_seconds": 10, "operator_grace_seconds": 30}  # chat_shop's
 
 
 @pytest.fixture
-def world(shared_shop):
-    shop = shared_shop
+def world(shop):
     chat = chat_for(shop.state)
     clock = Clock()
     ctx = dataclasses.replace(chat.ctx, clock=clock, broker=InMemoryBroker())
@@ -50,7 +45,6 @@ def world(shared_shop):
     yield shop, workers, clock, id_employee
     for worker in workers:
         worker.close()
-    shop.reset()
 
 
 def availability(shop, operators):

@@ -16,7 +16,6 @@ import urllib.request
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
 from psonlinechat import ConfigError, get_state
 from psonlinechat.console import main
@@ -35,13 +34,6 @@ from psonlinechat.store import module
 BASE = "http://127.0.0.1"
 FRONT_COOKIE = cookies.cookie_name(PS_VERSION, "ps-s1", None)
 ADMIN_COOKIE = cookies.cookie_name(PS_VERSION, "psAdmin", None)
-
-
-@pytest.fixture
-def demo(tmp_path):
-    app = create_app(tmp_path / "data")
-    yield app
-    get_state(app).engine.dispose()
 
 
 @pytest.fixture
@@ -391,6 +383,7 @@ def test_accounts_validate_trims_the_email():
 
 # --- the command -----------------------------------------------------------------------
 
+@pytest.mark.slow  # a demo server in a subprocess
 def test_command_prints_urls_and_credentials_then_serves(tmp_path):
     data = tmp_path / "cli-data"
     process = subprocess.Popen(
@@ -418,20 +411,20 @@ def test_command_prints_urls_and_credentials_then_serves(tmp_path):
     assert "Demo shop stopped." in remaining
 
 
-def test_command_explains_a_busy_port(tmp_path):
+def test_command_explains_a_busy_port(tmp_path, runner):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = CliRunner().invoke(main, ["demo", "--port", str(port),
-                                           "--data", str(tmp_path / "d")])
+        result = runner.invoke(main, ["demo", "--port", str(port),
+                                      "--data", str(tmp_path / "d")])
     assert result.exit_code == 1
     assert f"Port {port} is in use" in result.output
     assert "Storefront:" not in result.output
 
 
-def test_command_explains_a_bad_data_folder(tmp_path):
+def test_command_explains_a_bad_data_folder(tmp_path, runner):
     (tmp_path / "file").write_text("")
-    result = CliRunner().invoke(main, ["demo", "--port", "0", "--data", str(tmp_path / "file")])
+    result = runner.invoke(main, ["demo", "--port", "0", "--data", str(tmp_path / "file")])
     assert result.exit_code != 0
     assert "file" in result.output

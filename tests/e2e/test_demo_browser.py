@@ -10,20 +10,17 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from psonlinechat import get_state
-from psonlinechat.demo.app import create_app, credentials
+from psonlinechat.demo.app import credentials
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def shop(tmp_path, live_server):
-    """The demo app on a temporary data folder, served on 127.0.0.1."""
-    app = create_app(tmp_path / "data")
-    server = live_server(app)
-    yield app, server.url
+def shop(demo, live_server):
+    """The demo app (tests/conftest.py), served on 127.0.0.1: ``(app, url)``."""
+    server = live_server(demo)
+    yield demo, server.url
     server.stop()
-    get_state(app).engine.dispose()
 
 
 def sign_in(page, email: str, password: str, button: str = "Sign in") -> None:

@@ -7,7 +7,6 @@ import sys
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 from flask import Flask
 
 from psonlinechat import console as cli
@@ -16,16 +15,6 @@ from psonlinechat.shop import settings as ms
 from psonlinechat.store import configuration, module
 from psonlinechat.web.extension import OnlineChat
 from tests.support import shopdb
-
-ENV_KEYS = ("PSONLINECHAT_PRESTASHOP_ROOT", "PSONLINECHAT_DATABASE_URL",
-            "PSONLINECHAT_TABLE_PREFIX")
-
-
-@pytest.fixture
-def runner(monkeypatch):
-    for key in ENV_KEYS:
-        monkeypatch.delenv(key, raising=False)
-    return CliRunner()
 
 
 def own_tables(db):

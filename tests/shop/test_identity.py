@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import Flask, jsonify, request
 
 from tests.support import shopdb
+from tests.support.apps import chat_app
 from psonlinechat import OnlineChat, ShopError, get_state, testing
 from psonlinechat.shop import identity, directory as shop_context
 from psonlinechat.prestashop import cookies
@@ -25,15 +26,8 @@ def email() -> str:
     return f"person{next(_emails)}@example.test"
 
 
-@pytest.fixture(scope="module")
-def keys():
-    return testing.make_cookie_keys()
-
-
 def make_app(db, keys, version: str | None = testing.DEFAULT_VERSION, **extra) -> Flask:
-    app = Flask(__name__)
-    app.config.update(db.config(**testing.keys_config(keys, version), **extra))
-    OnlineChat(app)
+    app = chat_app(db, keys, version=version, **extra)
 
     @app.get("/whoami")
     def whoami():
@@ -248,7 +242,7 @@ def test_customer_of_another_shop_is_not_signed_in(shop_db, keys):
 
 # --- shop resolution ---------------------------------------------------------------------
 
-def test_shop_resolution_prefers_the_longest_uri_then_the_port(keys):
+def test_shop_resolution_prefers_the_longest_uri_then_the_port(mariadb, keys):
     db = shopdb.create("ps_")
     try:
         t = db.tables
@@ -457,7 +451,7 @@ def test_no_keys_means_nobody_is_recognised(shop_db, keys, customer, employee):
 
 # --- the 1.7.8 schema: session tables without dates ----------------------------------------
 
-def test_178_schema_without_session_dates():
+def test_178_schema_without_session_dates(mariadb):
     db = shopdb.create("ps_")
     try:
         with shopdb.raw_connect(db.name) as conn, conn.cursor() as cur:

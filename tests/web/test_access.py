@@ -5,23 +5,17 @@ from __future__ import annotations
 import pytest
 from flask import Flask, jsonify, request
 
-from tests.support import shopdb
-from psonlinechat import OnlineChat, get_state, testing
-from psonlinechat.web import access
+from psonlinechat import OnlineChat, get_state
 from psonlinechat.shop.identity import Employee, Visitor
+from psonlinechat.web import access
+from tests.support import shopdb
+from tests.support.apps import chat_app
 
 HOST = shopdb.SHOP_DOMAIN
 
 
-@pytest.fixture(scope="module")
-def keys():
-    return testing.make_cookie_keys()
-
-
 def make_app(db, keys, chat: OnlineChat | None = None, **extra) -> Flask:
-    app = Flask(__name__)
-    app.config.update(db.config(**testing.keys_config(keys), **extra))
-    (chat or OnlineChat()).init_app(app)
+    app = chat_app(db, keys, chat=chat, **extra)
 
     @app.get("/page")
     @access.employee_required
@@ -55,10 +49,7 @@ def get(app, path, cookie=None, headers=None, **kwargs):
 
 @pytest.fixture(scope="module")
 def employee_cookie(ps_db, keys):
-    with ps_db.engine.begin() as conn:
-        id_employee = testing.add_employee(conn, ps_db.tables, email="access@example.test",
-                                           firstname="Eve")
-        return id_employee, testing.sign_in_employee(conn, ps_db.tables, keys, HOST, id_employee)
+    return ps_db.signed_in_employee(keys, email="access@example.test", firstname="Eve")
 
 
 def test_employee_passes_every_edge(ps_db, keys, employee_cookie):
@@ -113,10 +104,7 @@ def test_socket_refused_before_the_upgrade(ps_db, keys, employee_cookie):
 
 
 def test_visitor_cookie_is_not_an_employee(ps_db, keys):
-    with ps_db.engine.begin() as conn:
-        id_customer = testing.add_customer(conn, ps_db.tables, email="not-staff@example.test")
-        cookie = testing.sign_in_customer(conn, ps_db.tables, keys, HOST, id_customer,
-                                          ps_db.ids["en"])
+    id_customer, cookie = ps_db.signed_in_customer(keys, email="not-staff@example.test")
     app = make_app(ps_db, keys)
     assert get(app, "/visitor", cookie).get_json() == {"id_customer": id_customer}
     assert get(app, "/api", cookie).status_code == 401

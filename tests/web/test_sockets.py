@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 import sqlalchemy as sa
 
 from tests.support.chatclient import ChatShop
 
-
-@pytest.fixture(scope="module")
-def shared_shop(mariadb):
-    shop = ChatShop(heartbeat_seconds=5)
-    yield shop
-    shop.close()
-
-
-@pytest.fixture
-def shop(shared_shop):
-    yield shared_shop
-    shared_shop.reset()
+CHAT_SETTINGS = {"heartbeat_seconds": 5}  # the chat_shop of this module (tests/conftest.py)
 
 
 def conversation_row(shop: ChatShop, id_conversation: int):

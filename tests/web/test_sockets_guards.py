@@ -7,17 +7,18 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from tests.support.chatclient import ChatShop
 from psonlinechat.web.sockets.routes import origin_allowed
+from tests.support.chatclient import ChatShop
+
+CHAT_SETTINGS = {"heartbeat_seconds": 5, "rate_limit": 3, "rate_window": 30,
+                 "max_message_length": 50, "allowed_origins": "https://partner.example"}
 
 
 @pytest.fixture(scope="module")
-def shop(mariadb):
-    shop = ChatShop(heartbeat_seconds=5, rate_limit=3, rate_window=30,
-                    max_message_length=50, allowed_origins="https://partner.example")
-    shop.operator()
-    yield shop
-    shop.close()
+def shop(chat_shop):
+    """The module's chat shop (tests/conftest.py) with an operator online throughout."""
+    chat_shop.operator()
+    return chat_shop
 
 
 @pytest.mark.parametrize("origin", [None, "http://evil.example", "null",
