@@ -20,7 +20,7 @@ from psonlinechat.demo import backoffice, csrf, shop, storefront
 from psonlinechat.demo.context import EXTENSION_NAME, DemoShop, Language
 from psonlinechat.demo.data import DataFolder, DemoSecrets
 from psonlinechat.demo.shop_cookies import ShopCookies
-from psonlinechat.mail.messages import OutboxMailer
+from psonlinechat.mail.transports import OutboxMailer
 from psonlinechat.shop import installer
 from psonlinechat.store import configuration, demo_shop
 from psonlinechat.store.tables import build

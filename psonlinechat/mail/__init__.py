@@ -1,1 +1,2 @@
-"""Mail: templates rendered per language (``mails/<iso>``) and the mailers that deliver them."""
+"""Mail: :mod:`.messages` renders them per language (``mails/<iso>``), :mod:`.transports`
+delivers them."""

@@ -1,4 +1,4 @@
-"""Mails: templates rendered per language, and mailers that deliver the messages.
+"""Mail messages: templates rendered per language, subjects, and the MIME message.
 
 Templates are ``psonlinechat.mails/<iso>/<name>.html`` and ``.txt`` (package data, found
 with :mod:`importlib.resources`), rendered by Jinja with HTML escaping in ``.html`` files
@@ -6,8 +6,7 @@ only; a language without the template falls back to English, as PrestaShop's mod
 Every placeholder a mail declares in :data:`MAILS` is always defined (``""`` when not
 given); anything else used by a template is an error.
 
-:class:`OutboxMailer` writes each message as an ``.eml`` file in a folder (the demo's
-outbox); sending through the shop's mail settings uses the same :class:`Mailer` protocol.
+How a finished message leaves is :mod:`psonlinechat.mail.transports`.
 """
 
 from __future__ import annotations
@@ -17,12 +16,9 @@ import email.message
 import email.policy
 import email.utils
 import importlib.resources
-import os
-import pathlib
 import re
-import secrets
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 import jinja2
 
@@ -132,36 +128,3 @@ def build_message(*, sender: str, to: str, subject_line: str, html: str, text: s
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
-
-
-class Mailer(Protocol):
-    """Something that delivers a finished message."""
-
-    def send(self, message: email.message.EmailMessage) -> None:
-        """Deliver ``message``; raise :class:`OSError` (or a subclass) when it cannot."""
-
-
-class OutboxMailer:
-    """Writes every message as an ``.eml`` file in ``folder`` (created when missing).
-
-    :param folder: where the files go; each is written whole, then renamed into place.
-    """
-
-    def __init__(self, folder: str | os.PathLike[str]) -> None:
-        self.folder = pathlib.Path(folder)
-
-    def send(self, message: email.message.EmailMessage) -> None:
-        """Write ``message`` as ``<UTC time>-<random>.eml``.
-
-        :raises OSError: the folder cannot be created or written.
-        """
-        self.folder.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        final = self.folder / f"{stamp}-{secrets.token_hex(4)}.eml"
-        partial = final.with_suffix(".part")
-        partial.write_bytes(message.as_bytes(policy=email.policy.SMTP))
-        partial.replace(final)
-
-    def messages(self) -> list[pathlib.Path]:
-        """The ``.eml`` files written so far, oldest first."""
-        return sorted(self.folder.glob("*.eml")) if self.folder.exists() else []

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from psonlinechat.chat.engine import Chat
 from psonlinechat.config import Settings
 from psonlinechat.hookspecs import HookContext
-from psonlinechat.mail.messages import Mailer
+from psonlinechat.mail.transports import Mailer
 from psonlinechat.shop.database import ShopDatabase
 from psonlinechat.shop.identity import Employee, Visitor
 from psonlinechat.shop.request_facts import RequestFacts

@@ -11,6 +11,7 @@ import jinja2
 import pytest
 
 from psonlinechat.mail import messages as mail
+from psonlinechat.mail.transports import OutboxMailer
 
 VARIABLES = {"shop_name": "Test shop", "firstname": "Ann", "lastname": "Lee",
              "email": "ann@example.test", "phone": "+33 1 23 45 67 89",
@@ -84,7 +85,7 @@ def test_outbox_writes_readable_eml_files(tmp_path):
     message = mail.build_message(sender="shop@example.test", to="owner@example.test",
                                  subject_line=mail.subject("offline_message", "fr", VARIABLES),
                                  html=html, text=text, reply_to="ann@example.test")
-    outbox = mail.OutboxMailer(tmp_path / "outbox")
+    outbox = OutboxMailer(tmp_path / "outbox")
     outbox.send(message)
     outbox.send(message)
     files = outbox.messages()
