@@ -12,7 +12,7 @@ from flask import Flask, jsonify, request
 
 from tests.support import shopdb
 from tests.support.apps import chat_app
-from psonlinechat import OnlineChat, ShopError, get_state, testing
+from psonlinechat import ShopError, get_state, testing
 from psonlinechat.shop import identity, directory as shop_context
 from psonlinechat.prestashop import cookies
 from psonlinechat.store import seed, sessions
@@ -433,9 +433,7 @@ def test_storefront_cookie_is_not_an_employee(app, shop_db, keys, customer):
 
 
 def test_no_keys_means_nobody_is_recognised(shop_db, keys, customer, employee):
-    app = Flask(__name__)
-    app.config.update(shop_db.config())
-    OnlineChat(app)
+    app = chat_app(shop_db)
 
     @app.get("/whoami")
     def whoami():

@@ -10,13 +10,13 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
 
 from tests.support import shopdb
+from tests.support.apps import chat_app
 from psonlinechat.shop import installer, settings as ms
 from psonlinechat.shop.settings_store import SettingsStore
 from psonlinechat.errors import SettingsError, ShopError
-from psonlinechat.web.extension import OnlineChat, get_state
+from psonlinechat.web.extension import get_state
 from psonlinechat.store import configuration, module
 
 
@@ -211,9 +211,7 @@ def test_state_and_edge_read_once_per_request(installed):
     from psonlinechat.web import request_memo as edge
 
     db = installed
-    app = Flask(__name__)
-    app.config.update(db.config())
-    OnlineChat(app)
+    app = chat_app(db)
     state = get_state(app)
     assert isinstance(state.shop.settings_store, SettingsStore)
     calls = []
