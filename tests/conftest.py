@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 from psonlinechat import get_state, testing
 from tests.support import shopdb
+from tests.support.apps import close_apps
 from tests.support.chatclient import ChatShop
 from tests.support.services import unavailable
 
@@ -75,6 +76,13 @@ def ps_db(mariadb) -> shopdb.ShopDatabase:
 def keys():
     """The shop's cookie secrets (``new_cookie_key``, ``cookie_iv``, ``cookie_key``)."""
     return testing.make_cookie_keys()
+
+
+@pytest.fixture(autouse=True)
+def _close_apps():
+    """After each test, dispose the engines of the apps it gave to ``closed_after_test``."""
+    yield
+    close_apps()
 
 
 # ---------------------------------------------------------------------------

@@ -5,6 +5,11 @@ Usage::
     app = chat_app(shop_db, keys)          # reads the shop's cookies (PrestaShop 9.1 names)
     app = chat_app(shop_db, keys, version="8.2.1", PSONLINECHAT_ADMIN_LOGIN_URL="...")
     app = chat_app(shop_db, chat=OnlineChat(identify_visitor=...))   # no cookie secrets
+    app = closed_after_test(chat_app(shop_db, keys))  # its pooled connections closed after
+
+An app keeps its engine's pooled connections open until disposed; an app made inside one
+test, given to :func:`closed_after_test`, is disposed when the test ends (tests/conftest.py
+calls :func:`close_apps`).
 """
 
 from __future__ import annotations
@@ -34,3 +39,21 @@ def chat_app(db: ShopDatabase, keys: CookieKeys | None = None, *,
     app.config.update(db.config(**secrets, **config))
     (chat or OnlineChat()).init_app(app)
     return app
+
+
+_to_close: list[Flask] = []
+
+
+def closed_after_test(app: Flask) -> Flask:
+    """``app``, whose engine is disposed when the current test ends."""
+    _to_close.append(app)
+    return app
+
+
+def close_apps() -> None:
+    """Dispose the engines of the apps given to :func:`closed_after_test` (those with
+    OnlineChat set up), newest first; their pooled connections would stay open otherwise."""
+    while _to_close:
+        state = _to_close.pop().extensions.get("psonlinechat")
+        if state is not None:
+            state.engine.dispose()

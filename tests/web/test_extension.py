@@ -12,25 +12,14 @@ from flask import Flask
 
 from psonlinechat import ConfigError, OnlineChat, ShopError, get_state
 from tests.support import shopdb
-
-_APPS: list[Flask] = []
+from tests.support.apps import closed_after_test
 
 
 def make_app(**config) -> Flask:
+    """An app with ``config`` only (the test sets OnlineChat up), its engine closed after."""
     app = Flask(__name__)
     app.config.update(config)
-    _APPS.append(app)
-    return app
-
-
-@pytest.fixture(autouse=True)
-def dispose_engines():
-    """Close the pooled connections of every app a test made (else: unclosed sockets)."""
-    yield
-    while _APPS:
-        state = _APPS.pop().extensions.get("psonlinechat")
-        if state is not None:
-            state.engine.dispose()
+    return closed_after_test(app)
 
 
 def test_init_app_registers_blueprint_and_state(ps_db):
