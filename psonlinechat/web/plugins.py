@@ -189,9 +189,17 @@ def actions_for(pm: pluggy.PluginManager) -> Callable[..., None]:
             return
         for impl in reversed(impls):  # pluggy's own calling order
             arguments = [event[argname] for argname in impl.argnames]
-            _guarded(name, impl.plugin_name, functools.partial(impl.function, *arguments))
+            _guarded(name, _plugin_name(impl), functools.partial(impl.function, *arguments))
 
     return actions
+
+
+def _plugin_name(impl: pluggy.HookImpl) -> str:
+    """The name a plugin was registered under, or its module's or class's name when pluggy
+    made one up (its ``id``)."""
+    if impl.plugin_name != str(id(impl.plugin)):
+        return impl.plugin_name
+    return getattr(impl.plugin, "__name__", None) or type(impl.plugin).__qualname__
 
 
 def _guarded(name: str, plugin: str, call: Callable[[], Any]) -> None:

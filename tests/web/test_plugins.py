@@ -15,8 +15,10 @@ from flask import Flask, jsonify, request
 
 import psonlinechat
 from psonlinechat import Employee, OnlineChat, Visitor, get_state, hookimpl, testing
+from psonlinechat.shop import installer
 from psonlinechat.web import plugins
 from tests.support import shopdb
+from tests.support.apps import chat_app
 
 HOST = shopdb.SHOP_DOMAIN
 PARTNER_MODULE = "psonlinechat_partner_identity"
@@ -25,11 +27,10 @@ PARTNER_MODULE = "psonlinechat_partner_identity"
 _APPS: list[Flask] = []
 
 
-def make_app(db, keys, chat: OnlineChat | None = None, **flask_options) -> Flask:
-    app = Flask(__name__, **flask_options)
+def make_app(db, keys, chat: OnlineChat | None = None) -> Flask:
+    """A host app bridging ``db`` with ``chat``, answering ``/whoami``."""
+    app = chat_app(db, keys, chat=chat)
     _APPS.append(app)
-    app.config.update(db.config(**testing.keys_config(keys)))
-    (chat or OnlineChat()).init_app(app)
 
     @app.get("/whoami")
     def whoami():
@@ -283,8 +284,8 @@ def test_display_hooks_join_every_plugin_in_order(ps_db, keys, customer, tmp_pat
         def display_footer(self, context):
             return f"<i>{context.request.path}</i>"
 
-    chat = OnlineChat(plugins=[Rendered(), Silent(), Plain()])
-    app = make_app(ps_db, keys, chat, template_folder=str(tmp_path))
+    app = make_app(ps_db, keys, OnlineChat(plugins=[Rendered(), Silent(), Plain()]))
+    app.template_folder = str(tmp_path)  # the host's templates, before the first render
     state = get_state(app)
     environ = werkzeug.test.EnvironBuilder(
         "/cart", base_url=f"http://{HOST}",
@@ -351,6 +352,66 @@ def test_a_failing_action_plugin_is_logged_and_the_others_still_hear(
     [record] = caplog.records
     assert "action_conversation_ended" in record.getMessage()
     assert "cannot archive 7" in str(record.exc_info[1])
+
+
+class Recording:
+    """Every action it hears, as ``(hook, arguments)``; nothing else."""
+
+    def __init__(self):
+        self.heard = []
+
+    @hookimpl
+    def action_conversation_opened(self, id_shop, conversation):
+        self.heard.append(("opened", id_shop, conversation["id_conversation"]))
+
+    @hookimpl
+    def action_message_posted(self, id_conversation, message):
+        self.heard.append(("posted", id_conversation, message["body"]))
+
+    @hookimpl
+    def action_conversation_ended(self, id_conversation, by):
+        self.heard.append(("ended", id_conversation, by))
+
+    @hookimpl
+    def action_conversation_archived(self, id_conversations):
+        self.heard.append(("archived", id_conversations))
+
+
+class FailingEverywhere:
+    @hookimpl
+    def action_conversation_opened(self):
+        raise RuntimeError("opened")
+
+    @hookimpl
+    def action_message_posted(self):
+        raise RuntimeError("posted")
+
+
+def test_plugins_hear_the_chat_core_and_a_failing_one_breaks_nothing(ps_db, keys, employee,
+                                                                     caplog):
+    installer.install(ps_db.engine, ps_db.tables)
+    recording = Recording()
+    state = get_state(make_app(ps_db, keys, OnlineChat(plugins=[FailingEverywhere(),
+                                                                recording])))
+    id_shop, id_employee = ps_db.ids["shop"], employee[0]
+    chat = state.chat()
+    try:
+        chat.operators.socket_opened(id_employee, id_shop)
+        chat.operators.set_status(id_employee, id_shop, True)
+        visitor = Visitor(id_shop=id_shop, id_lang=ps_db.ids["en"])
+        with caplog.at_level(logging.ERROR, logger=plugins.__name__):
+            posted = chat.conversations.post_customer(
+                visitor, chat.conversations.issue_token(), client_id="c1", body="hello")
+        opened = posted.event.id_conversation
+        chat.conversations.end(opened, id_shop, by="operator", id_employee=id_employee)
+        chat.operators.set_status(id_employee, id_shop, False)
+    finally:
+        state.stop_chat()
+    assert chat.conversations.get(opened).status == "archived"
+    assert recording.heard == [("opened", id_shop, opened), ("posted", opened, "hello"),
+                               ("ended", opened, "operator"), ("archived", [opened])]
+    assert [str(record.exc_info[1]) for record in caplog.records] == ["opened", "posted"]
+    assert "plugin FailingEverywhere failed" in caplog.records[0].getMessage()
 
 
 def test_wrong_action_calls_are_logged_not_raised(caplog):
