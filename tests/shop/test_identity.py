@@ -10,13 +10,14 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask, jsonify, request
 
-from tests.support import shopdb
-from tests.support.apps import chat_app
-from psonlinechat import ShopError, get_state, testing
-from psonlinechat.shop import identity, directory as shop_context
+from psonlinechat import RequestFacts, ShopError, get_state, testing
 from psonlinechat.prestashop import cookies
+from psonlinechat.shop import directory as shop_context
+from psonlinechat.shop import identity
 from psonlinechat.store import seed, sessions
 from psonlinechat.store.shops import Shop, ShopUrl
+from tests.support import shopdb
+from tests.support.apps import chat_app
 
 HOST = shopdb.SHOP_DOMAIN  # 127.0.0.1: no cookie domain, as PrestaShop computes it
 _emails = itertools.count()
@@ -151,8 +152,10 @@ def test_guest_customers_count_only_when_allowed(app, shop_db, keys, customer):
     state = get_state(app)
     with app.test_request_context("/", base_url=f"http://{HOST}",
                                   headers={"Cookie": f"{cookie[0]}={cookie[1]}"}):
-        assert identity.identify_visitor(state.shop, request).id_customer is None
-        assert identity.identify_visitor(state.shop, request, allow_guests=True).id_customer == customer
+        facts = RequestFacts.of(request.environ)  # what the identify plugins receive
+        assert identity.identify_visitor(state.shop, facts).id_customer is None
+        assert identity.identify_visitor(state.shop, facts, allow_guests=True).id_customer == (
+            customer)
 
 
 @pytest.mark.parametrize("forged", [
