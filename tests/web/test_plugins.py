@@ -18,19 +18,15 @@ from psonlinechat import Employee, OnlineChat, Visitor, get_state, hookimpl, tes
 from psonlinechat.shop import installer
 from psonlinechat.web import plugins
 from tests.support import shopdb
-from tests.support.apps import chat_app
+from tests.support.apps import chat_app, closed_after_test
 
 HOST = shopdb.SHOP_DOMAIN
 PARTNER_MODULE = "psonlinechat_partner_identity"
 
 
-_APPS: list[Flask] = []
-
-
 def make_app(db, keys, chat: OnlineChat | None = None) -> Flask:
-    """A host app bridging ``db`` with ``chat``, answering ``/whoami``."""
-    app = chat_app(db, keys, chat=chat)
-    _APPS.append(app)
+    """A host app bridging ``db`` with ``chat``, answering ``/whoami``; closed after the test."""
+    app = closed_after_test(chat_app(db, keys, chat=chat))
 
     @app.get("/whoami")
     def whoami():
@@ -40,16 +36,6 @@ def make_app(db, keys, chat: OnlineChat | None = None) -> Flask:
                        employee=employee.id_employee if employee else None)
 
     return app
-
-
-@pytest.fixture(autouse=True)
-def dispose_engines():
-    """Close the pooled connections of every app a test made (else: unclosed sockets)."""
-    yield
-    while _APPS:
-        state = _APPS.pop().extensions.get("psonlinechat")
-        if state is not None:
-            state.engine.dispose()
 
 
 def ask(app, *cookies, headers=None) -> dict:
