@@ -52,7 +52,7 @@ class Retry:
     deadlocks: int = 3
     outage_seconds: float = 10.0
     first_pause: float = 0.05
-    longest_pause: float = 2.0
+    longest_pause: float = 1.0
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
     uniform: Callable[[float, float], float] = random.uniform

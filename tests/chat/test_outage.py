@@ -59,7 +59,8 @@ def test_a_lost_connection_is_tried_again_with_growing_jittered_pauses_within_th
         retry.run(attempt)
     assert clock.now == pytest.approx(10.0)  # about ten seconds in all, then it gives up
     assert len(attempts) == len(clock.pauses) + 1 > 5
-    ceilings = [min(2.0, 0.05 * 2 ** n) for n in range(len(clock.pauses))]
+    ceilings = [min(retry.longest_pause, retry.first_pause * 2 ** n)
+                for n in range(len(clock.pauses))]
     for pause, ceiling in zip(clock.pauses[:-1], ceilings, strict=False):
         assert ceiling / 2 <= pause <= ceiling  # backoff, shortened at random
     assert len(set(clock.pauses[:-1])) > 1
