@@ -53,9 +53,6 @@ class AfterCommit:
         """Queue ``call()``; ``what`` names it in the log should it fail."""
         self._items.append((what, call))
 
-    def __len__(self) -> int:
-        return len(self._items)
-
     def run(self) -> None:
         """Run every queued call; one that raises is logged and the others still run."""
         for what, call in self._items:
