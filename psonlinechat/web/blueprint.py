@@ -6,15 +6,22 @@ Not called ``views.py``: ``psonlinechat.views`` is the templates and assets pack
 Templates are looked up as ``psonlinechat/<hook|front|admin>/<name>.html``: a host app
 overrides one by placing a file at the same path in its own templates folder, as a
 PrestaShop theme overrides a module's templates.
+
+While the shop's database is out of reach (a :class:`~psonlinechat.errors.ShopError`, or
+another of :data:`~psonlinechat.web.outage.DATABASE_FAILURES`), every route of the blueprint,
+the socket handshakes included, answers ``503 Service Unavailable`` with ``Retry-After``,
+and the log gets one line per outage (:mod:`psonlinechat.web.outage`).
 """
 
 from __future__ import annotations
 
 import importlib.resources
+from typing import Any
 
 import jinja2
-from flask import Blueprint, abort, send_from_directory
+from flask import Blueprint, Response, abort, request, send_from_directory
 
+from psonlinechat.web.outage import DATABASE_FAILURES, RETRY_AFTER_SECONDS, Outage
 from psonlinechat.web.state import ChatState
 
 #: Asset folders served by the blueprint; nothing else under ``views/`` is reachable.
@@ -27,7 +34,15 @@ def views_path() -> str:
 
 
 class ChatBlueprint(Blueprint):
-    """A blueprint whose templates live under the ``psonlinechat/`` prefix."""
+    """A blueprint whose templates live under the ``psonlinechat/`` prefix.
+
+    ``outage`` tells whether the shop's database is out of reach as the blueprint's
+    requests last saw it (its routes and sockets log through it).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.outage = Outage()
 
     @property
     def jinja_loader(self) -> jinja2.BaseLoader:  # type: ignore[override]
@@ -50,4 +65,29 @@ def create_blueprint(state: ChatState) -> ChatBlueprint:
             abort(404)
         return send_from_directory(views_path() + "/" + folder, filename, max_age=3600)
 
+    def database_out_of_reach(exc: Exception) -> Response:
+        """``503`` with ``Retry-After``; one log line per outage, no traceback."""
+        bp.outage.failed(exc)
+        return unavailable()
+
+    for failure in DATABASE_FAILURES:
+        bp.register_error_handler(failure, database_out_of_reach)
+
+    @bp.after_request
+    def database_answers(response: Response) -> Response:
+        """A route that needs the database answered: the outage, if any, is over. (Not
+        the assets, which need none; nor a socket, which ends long after its handshake
+        said so.)"""
+        if (response.status_code < 500 and request.endpoint != f"{bp.name}.asset"
+                and request.headers.get("Upgrade", "").lower() != "websocket"):
+            bp.outage.recovered()
+        return response
+
     return bp
+
+
+def unavailable() -> Response:
+    """The answer while the shop's database is out of reach."""
+    return Response("The chat cannot reach the shop's database just now; try again "
+                    "shortly.\n", 503, {"Retry-After": str(RETRY_AFTER_SECONDS)},
+                    mimetype="text/plain")

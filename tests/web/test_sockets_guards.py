@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import http.client
 import json
+import os
 
 import pytest
 import sqlalchemy as sa
@@ -31,21 +34,81 @@ def test_foreign_or_missing_origin_is_refused_before_upgrade(shop, origin):
 
 def test_origin_rules():
     hosts = {"shop.example", "www.shop.example:8443"}
-    assert origin_allowed("https://shop.example", "bridge:5000", hosts, ())
-    assert origin_allowed("http://shop.example:8080", "bridge:5000", hosts, ())
-    assert origin_allowed("https://www.shop.example:8443", "bridge:5000", hosts, ())
-    assert not origin_allowed("https://www.shop.example", "bridge:5000", hosts, ())
-    assert origin_allowed("http://bridge:5000", "bridge:5000", hosts, ())
-    assert origin_allowed("https://partner.example", "b", hosts, ("https://partner.example/",))
-    assert not origin_allowed("http://partner.example", "b", hosts, ("https://partner.example",))
-    assert not origin_allowed("javascript:alert(1)", "b", hosts, ())
-    assert not origin_allowed("http://[::1", "b", hosts, ())  # urlsplit raised ValueError
-    assert not origin_allowed("http://[shop.example]", "b", hosts, ())
+    bridge = "http://bridge:5000"  # the request's own origin: its scheme and Host
+    assert origin_allowed("https://shop.example", bridge, hosts, ())
+    assert origin_allowed("http://shop.example", bridge, hosts, ())
+    assert origin_allowed("http://shop.example:80", bridge, hosts, ())
+    assert origin_allowed("https://shop.example:443", bridge, hosts, ())
+    assert origin_allowed("https://www.shop.example:8443", bridge, hosts, ())
+    assert origin_allowed("http://bridge:5000", bridge, hosts, ())
+    assert origin_allowed("https://partner.example", bridge, hosts, ("https://partner.example/",))
+    assert origin_allowed("https://partner.example", bridge, hosts,
+                          ("https://partner.example:443",))
     # shop_url may hold an internationalised name; browsers send its punycode
-    assert origin_allowed("https://xn--bcher-kva.example", "b", {"Bücher.example"}, ())
-    assert origin_allowed("https://xn--bcher-kva.example:8443", "b",
+    assert origin_allowed("https://xn--bcher-kva.example", bridge, {"Bücher.example"}, ())
+    assert origin_allowed("https://xn--bcher-kva.example:8443", bridge,
                           {"bücher.example:8443"}, ())
-    assert not origin_allowed("https://bucher.example", "b", {"bücher.example"}, ())
+
+
+@pytest.mark.parametrize("origin", [
+    "http://shop.example:8080",  # a shop_url row without a port means the default port
+    "https://shop.example:80",
+    "http://shop.example:443",
+    "https://www.shop.example",
+    "https://bridge:5000",  # the request's own host, but not its scheme
+    "http://bridge",
+    "http://partner.example",  # not the scheme given in allowed_origins
+    "https://partner.example:8443",
+    "http://shop.example,http://evil.example",  # two Origin headers, joined by the server
+    "http://shop.example, http://evil.example",
+    "http://shop.example http://evil.example",  # a list of origins
+    "http://evil.example@shop.example",
+    "http://shop.example/page",
+    "javascript:alert(1)",
+    "http://[::1",  # urlsplit raised ValueError
+    "http://[shop.example]",
+    "http://shop.example:99999",
+    "https://bucher.example",
+])
+def test_origin_rules_refuse(origin):
+    hosts = {"shop.example", "www.shop.example:8443", "bücher.example"}
+    assert not origin_allowed(origin, "http://bridge:5000", hosts,
+                              ("https://partner.example",))
+
+
+def raw_handshake(shop: ChatShop, who: str, headers: list[tuple[str, str]]) -> int:
+    """The status of a handshake sending ``headers`` as given, a header twice included."""
+    conn = http.client.HTTPConnection("127.0.0.1", shop.server.port, timeout=5)
+    try:
+        conn.putrequest("GET", f"/psonlinechat/ws/{who}")
+        for name, value in [("Connection", "Upgrade"), ("Upgrade", "websocket"),
+                            ("Sec-WebSocket-Version", "13"),
+                            ("Sec-WebSocket-Key", base64.b64encode(os.urandom(16)).decode()),
+                            *headers]:
+            conn.putheader(name, value)
+        conn.endheaders()
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def test_the_origin_is_compared_by_scheme_host_and_port(shop):
+    """Three handshakes an outside test saw accepted: another scheme on the server's own
+    host and port, another port of a shop_url row that names none, and two Origins."""
+    port = shop.server.port
+    cookies = shop.anonymous()
+    assert shop.handshake("visitor", cookies, origin=f"https://127.0.0.1:{port}") == 403
+    assert shop.handshake("visitor", cookies, origin="http://127.0.0.1:8080") == 403
+    cookie = "; ".join(f"{name}={value}" for name, value in cookies)
+    assert raw_handshake(shop, "visitor", [("Origin", shop.origin), ("Cookie", cookie)]) == 101
+    assert raw_handshake(shop, "visitor", [("Origin", shop.origin),
+                                           ("Origin", "http://evil.example"),
+                                           ("Cookie", cookie)]) == 403
+    operator = "; ".join(f"{n}={v}" for n, v in shop.employee("two-origins@example.test"))
+    assert raw_handshake(shop, "operator", [("Origin", shop.origin), ("Origin", shop.origin),
+                                            ("Cookie", operator)]) == 403
 
 
 def test_an_unparsable_origin_is_refused_not_a_server_error(shop):
@@ -162,7 +225,7 @@ def test_lone_surrogates_in_a_body_are_refused_and_the_socket_stays_usable(shop,
 def test_lone_surrogates_in_hello_are_refused_and_the_socket_stays_usable(shop):
     for field in ("token", "page_url"):
         visitor = shop.connect("visitor", shop.anonymous())
-        visitor.send_raw('{"type": "hello", "%s": "x\\ud800.y"}' % field)
+        visitor.send_raw(f'{{"type": "hello", "{field}": "x\\ud800.y"}}')
         error = visitor.expect("error")
         assert error["code"] == "bad_field" and error["field"] == field
         assert visitor.hello()["type"] == "welcome"

@@ -5,10 +5,20 @@
 :class:`ProtocolError`, or the chat's :class:`~psonlinechat.errors.ChatError`, translated
 by :func:`error_frame`) is sent back as an ``error`` event and the socket stays open.
 Subclasses: :mod:`visitor_socket`, :mod:`operator_socket`.
+
+Limits: a frame may hold a message of ``max_message_length`` characters written entirely in
+JSON escapes (:func:`frame_limit`). A client sending more than ``5 × rate_limit`` frames in
+``rate_window`` seconds has each further one refused with ``rate_limited``; one that sends
+as many refused frames again, without pause, is closed with :data:`CLOSE_FLOODING` and a
+log line. The handler reads no frame while its answers wait unsent (see :mod:`outbox`), so
+a fast client is slowed to its own reading pace. A database that stays out of reach closes
+the socket with :data:`CLOSE_TRY_AGAIN` (the client reconnects and replays).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 from collections import deque
 from typing import Any
@@ -18,9 +28,28 @@ from simple_websocket import ConnectionClosed
 from psonlinechat.chat import protocol
 from psonlinechat.chat.broker import Callback, Subscription
 from psonlinechat.chat.engine import Chat
-from psonlinechat.web.sockets.outbox import Outbox
 from psonlinechat.chat.protocol import ProtocolError
 from psonlinechat.errors import ChatError
+from psonlinechat.web.outage import DATABASE_FAILURES, Outage
+from psonlinechat.web.sockets.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+#: Bytes of JSON one character of a message takes at worst: a surrogate pair in escapes,
+#: as ``"\ud83d\ude00"`` for one emoji.
+JSON_BYTES_PER_CHARACTER = 12
+#: Room in a frame for all but the message's body: type, ids, client id, hello's page URL.
+ENVELOPE_BYTES = 4096
+#: Close code for a client that keeps sending after ``rate_limited`` (policy violation).
+CLOSE_FLOODING = 1008
+#: Close code when the shop's database stays out of reach (try again later).
+CLOSE_TRY_AGAIN = 1013
+
+
+def frame_limit(max_message_length: int) -> int:
+    """The largest frame accepted, in bytes: a message of ``max_message_length``
+    characters all written in escapes, and its envelope."""
+    return JSON_BYTES_PER_CHARACTER * max_message_length + ENVELOPE_BYTES
 
 
 def error_frame(refusal: ChatError | ProtocolError) -> dict[str, Any]:
@@ -59,15 +88,17 @@ class ChatSocket:
     frames: dict[str, dict[str, tuple[str, bool]]] = {}
     audience = ""
 
-    def __init__(self, ws: Any, chat: Chat) -> None:
+    def __init__(self, ws: Any, chat: Chat, *, outage: Outage | None = None) -> None:
         s = chat.ctx.settings
         self.ws, self.chat, self.settings = ws, chat, s
+        self.outage = outage or Outage()
         self.conversations = chat.conversations
-        self.max_bytes = max(4096, s.max_message_length * 6 + 1024)
+        self.max_bytes = frame_limit(s.max_message_length)
         # A frame far beyond the limit is not even buffered: the socket closes (1009).
         ws.max_message_size = 16 * self.max_bytes
         self.messages = RateLimiter(s.rate_limit, s.rate_window)
         self.frame_limit = RateLimiter(5 * s.rate_limit, s.rate_window)
+        self.refused = 0  # frames refused by frame_limit since the last one it let through
         self.subscriptions: list[Subscription] = []
         self.id_shop: int | None = None
         self.outbox = Outbox(ws, chat.conversations, self.audience,
@@ -88,16 +119,25 @@ class ChatSocket:
             self._loop()
         except ConnectionClosed:
             pass
+        except DATABASE_FAILURES as exc:  # the chat's retries are over: come back later
+            self.outage.failed(exc)
+            self.close(CLOSE_TRY_AGAIN, "the shop's database is out of reach")
+        except Exception:  # a bug: logged, and a close frame, never an error page in the stream
+            log.exception("a %s socket failed; closing it (1011)", self.audience)
+            self.close(1011, "internal error")
         finally:
             self.outbox.close()
             for subscription in self.subscriptions:
                 subscription.cancel()
-            self.closing()
+            try:
+                self.closing()
+            except DATABASE_FAILURES as exc:
+                self.outage.failed(exc)
 
     def _loop(self) -> None:
         beat = self.settings.heartbeat_seconds
         last_heard = last_beat = time.monotonic()
-        while not self.outbox.closed:
+        while self.outbox.wait_sent(stall=2 * beat):
             text = self.ws.receive(timeout=beat)
             now = time.monotonic()
             if now - last_beat >= beat:
@@ -105,18 +145,30 @@ class ChatSocket:
                 self.beat()
             if text is None:
                 if now - last_heard >= 2 * beat - 0.01:
-                    self.ws.close(reason=1001, message="no answer to two heartbeats")
+                    self.close(1001, "no answer to two heartbeats")
                     return
                 self.send({"type": "ping"})
                 continue
             last_heard = now
             self.handle(text)
+            if self.refused > self.frame_limit.limit:
+                log.warning("closed a %s socket that kept flooding: %d frames refused in a "
+                            "row after rate_limited", self.audience, self.refused)
+                self.close(CLOSE_FLOODING, "too many frames")
+                return
+
+    def close(self, code: int, message: str) -> None:
+        """Send what is queued (a second at most), then a close frame with ``code``."""
+        self.outbox.flush(timeout=1.0)
+        self.outbox.close()
+        with contextlib.suppress(ConnectionClosed, OSError):  # the client is gone already
+            self.ws.close(reason=code, message=message)
 
     def handle(self, text: str | bytes) -> None:
         """Act on one frame; any refusal becomes an ``error`` event, the socket stays open."""
         frame = None
         try:
-            self.frame_limit.check()
+            self._count_frame()
             frame = protocol.parse(text, self.frames, max_bytes=self.max_bytes)
             if frame.type == "ping":
                 self.send({"type": "pong"})
@@ -136,6 +188,18 @@ class ChatSocket:
             if frame is not None:
                 event["ref"] = frame.get("client_id") or frame.type
             self.send(event)
+
+    def _count_frame(self) -> None:
+        """Count one frame against the frame limit (and the refused ones in a row).
+
+        :raises ProtocolError: ``rate_limited``.
+        """
+        try:
+            self.frame_limit.check()
+        except ProtocolError:
+            self.refused += 1
+            raise
+        self.refused = 0
 
     def check_message(self, frame: protocol.Frame) -> tuple[str, str]:
         """The message's client id and cleaned body, counted by the rate limit.

@@ -12,11 +12,12 @@ from typing import Any
 from psonlinechat.chat import protocol
 from psonlinechat.chat.broker import shop_channel
 from psonlinechat.chat.engine import Chat
-from psonlinechat.web.sockets.frames import ChatSocket
 from psonlinechat.chat.model import ChatError
 from psonlinechat.chat.protocol import summary
 from psonlinechat.shop.identity import Employee
 from psonlinechat.store import shops
+from psonlinechat.web.outage import Outage
+from psonlinechat.web.sockets.frames import ChatSocket
 
 
 class OperatorSocket(ChatSocket):
@@ -25,8 +26,9 @@ class OperatorSocket(ChatSocket):
     frames = protocol.OPERATOR_FRAMES
     audience = "operator"
 
-    def __init__(self, ws: Any, chat: Chat, employee: Employee, default_shop: int) -> None:
-        super().__init__(ws, chat)
+    def __init__(self, ws: Any, chat: Chat, employee: Employee, default_shop: int, *,
+                 outage: Outage | None = None) -> None:
+        super().__init__(ws, chat, outage=outage)
         self.employee = employee
         self.default_shop = default_shop
         self.opened = False
@@ -40,11 +42,17 @@ class OperatorSocket(ChatSocket):
                 # One answer for both, so that an employee learns nothing of other shops.
                 raise ChatError("not_found", f"no shop {id_shop}")
         self.id_shop = id_shop
-        self.subscribe(shop_channel(id_shop), self.on_shop_event)
-        operator = self.chat.operators.socket_opened(self.employee.id_employee, id_shop)
-        self.opened = True
+        last_seqs = frame.get("last_seqs", {})
+        # What the console has is never sent again, and the broker's events wait until the
+        # recap is out, however long the write that registers the socket waits for a lock.
         with self.outbox.lock:
-            items = self._replay(id_shop, frame.get("last_seqs", {}))
+            self.outbox.seqs.update(last_seqs)
+        self.outbox.hold()
+        try:
+            self.subscribe(shop_channel(id_shop), self.on_shop_event)
+            operator = self.chat.operators.socket_opened(self.employee.id_employee, id_shop)
+            self.opened = True
+            items = self._replay(id_shop, last_seqs)
             with self.chat.ctx.connect() as conn:
                 state = self.chat.operators.availability(conn, id_shop)
                 present = self.chat.operators_present(conn, id_shop)
@@ -53,16 +61,20 @@ class OperatorSocket(ChatSocket):
                        "operator_name": self.conversations.operator_name(id_shop),
                        "operators_online": present, "state": state,
                        "conversations": items, "limits": self.limits()})
+        finally:
+            self.outbox.release()
 
     def _replay(self, id_shop: int, last_seqs: dict[int, int]) -> list[dict[str, Any]]:
         """The shop's active conversations, each with its events after ``last_seqs``
-        (the outbox then follows each from there). Call under the outbox's lock."""
+        (the outbox then follows each from there). Call while the outbox holds the
+        broker's events."""
         items = []
         for conversation in self.conversations.active(id_shop):
             after = min(last_seqs.get(conversation.id_conversation, 0), conversation.last_seq)
             events = self.conversations.events_after(conversation.id_conversation, after)
-            self.outbox.seqs[conversation.id_conversation] = (
-                events[-1].seq if events else after)
+            with self.outbox.lock:
+                self.outbox.seqs[conversation.id_conversation] = (
+                    events[-1].seq if events else after)
             items.append({**summary(conversation), "events": self.outbox.render(events)})
         return items
 
@@ -70,7 +82,7 @@ class OperatorSocket(ChatSocket):
         kind = event.get("type")
         if kind == "status":
             if event.get("id_employee") == self.employee.id_employee:
-                self.send({"type": "status", "online": event.get("online")})
+                self.outbox.deliver({"type": "status", "online": event.get("online")})
             return
         self.outbox.deliver(event, follow_new=True)
 

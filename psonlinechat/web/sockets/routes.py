@@ -8,58 +8,103 @@ or :class:`~psonlinechat.web.sockets.operator.OperatorSocket` over the app's
 
 from __future__ import annotations
 
+import contextlib
 import urllib.parse
 from typing import Any
 
-from flask import Blueprint, Flask, Response, request
+from flask import Flask, Response, request
 from flask_sock import Sock
 
 from psonlinechat.chat.engine import Chat
+from psonlinechat.web.blueprint import ChatBlueprint
 from psonlinechat.web.sockets.operator import OperatorSocket
 from psonlinechat.web.sockets.visitor import VisitorSocket
-
 from psonlinechat.web.state import ChatState
 
-__all__ = ["OPERATOR_PATH", "VISITOR_PATH", "Chat", "ascii_host", "origin_allowed", "register"]
+__all__ = ["DEFAULT_PORTS", "OPERATOR_PATH", "VISITOR_PATH", "Chat", "ascii_host",
+           "handshake_refusal", "origin_allowed", "origin_key", "register"]
 
 VISITOR_PATH, OPERATOR_PATH = "/ws/visitor", "/ws/operator"
 
 
-def origin_allowed(origin: str | None, host: str, shop_hosts: set[str],
+#: The port an origin means when it names none.
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_allowed(origin: str | None, request_origin: str, shop_hosts: set[str],
                    allowed_origins: tuple[str, ...]) -> bool:
-    """Whether a handshake's ``Origin`` may open a socket: the request's own host, a shop
-    host (any port when the shop_url names none), or one of ``allowed_origins``; an
-    unparsable Origin is refused, never raised."""
-    if not origin:
+    """Whether a handshake's ``Origin`` may open a socket.
+
+    Scheme, host and port are compared, a port left out meaning the scheme's default (80
+    for http, 443 for https), host names in their ASCII (punycode) form. Allowed: the
+    request's own origin (``request_origin``, its scheme and ``Host``); a host of the
+    shop's ``shop_url`` rows (``shop_hosts``: ``name`` for the default port of http or
+    https, ``name:port`` for that port); one of ``allowed_origins``. A missing,
+    unparsable or listed Origin (several headers, which the server joins with commas) is
+    refused, never raised.
+    """
+    key = origin_key(origin)
+    if key is None:
         return False
+    if key == origin_key(request_origin) or key in {origin_key(o) for o in allowed_origins}:
+        return True
+    scheme, name, port = key
+    for host in map(ascii_host, shop_hosts):
+        shop_name, _, shop_port = host.partition(":")
+        wanted = int(shop_port) if shop_port.isdigit() else DEFAULT_PORTS[scheme]
+        if (shop_name, wanted) == (name, port):
+            return True
+    return False
+
+
+def origin_key(origin: str | None) -> tuple[str, str, int] | None:
+    """``(scheme, ascii host name, port)`` of one serialised origin, or ``None`` when it is
+    missing, unparsable, not http(s), carries more than an origin (credentials, a path,
+    a query), or is a list of origins."""
+    if not origin or "," in origin or len(origin.split()) != 1:
+        return None
     try:
         parts = urllib.parse.urlsplit(origin.strip())
-        hostname = parts.hostname
-    except ValueError:  # "http://[::1": a bracket never closed
-        return False
-    if parts.scheme not in {"http", "https"} or not hostname:
-        return False
-    netloc = parts.netloc.lower()
-    if netloc == host.lower():
-        return True
-    if f"{parts.scheme}://{netloc}" in {o.rstrip("/").lower() for o in allowed_origins}:
-        return True
-    return any(netloc == h or (":" not in h and hostname == h)
-               for h in map(ascii_host, shop_hosts))
+        hostname, port = parts.hostname, parts.port
+    except ValueError:  # "http://[::1": a bracket never closed; a port out of range
+        return None
+    if (parts.scheme not in DEFAULT_PORTS or not hostname or "@" in parts.netloc
+            or parts.path not in {"", "/"} or parts.query or parts.fragment):
+        return None
+    return parts.scheme, ascii_host(hostname), port or DEFAULT_PORTS[parts.scheme]
 
 
 def ascii_host(host: str) -> str:
     """``host`` (``name[:port]``) lowercased, its name in the ASCII (punycode) form browsers
     send in ``Origin``: a shop_url may hold ``bücher.example``. Left as is if not IDNA."""
     name, colon, port = host.lower().partition(":")
-    try:
+    with contextlib.suppress(UnicodeError):
         name = name.encode("idna").decode("ascii")
-    except UnicodeError:
-        pass
     return name + colon + port
 
 
-def register(app: Flask, bp: Blueprint, state: ChatState) -> None:
+def handshake_refusal(state: ChatState, *, operator: bool) -> Response | None:
+    """Why the socket handshake of the current request is refused, before the upgrade:
+    403 for a foreign Origin (or several), 401 without an employee; ``None`` to go on. Who
+    the client is is known here, so that a database out of reach is answered 503 (by the
+    blueprint's error handler), never after the upgrade.
+
+    :raises ShopError: the shop's database is out of reach.
+    """
+    chat = state.chat()
+    origins = request.headers.getlist("Origin")
+    if len(origins) != 1 or not origin_allowed(
+            origins[0], f"{request.scheme}://{request.host}", chat.shop_hosts(),
+            state.settings.allowed_origins):
+        return Response("this origin may not open chat sockets\n", 403, mimetype="text/plain")
+    with state.shop.connect():  # checked out with a ping: the socket needs it at once
+        state.identify_visitor(request)
+    if operator and state.identify_employee(request) is None:
+        return Response("sign in to the back office first\n", 401, mimetype="text/plain")
+    return None
+
+
+def register(app: Flask, bp: ChatBlueprint, state: ChatState) -> None:
     """Add the two socket routes (and their handshake checks) to the module's blueprint.
 
     Call before the blueprint is registered on ``app``.
@@ -69,24 +114,18 @@ def register(app: Flask, bp: Blueprint, state: ChatState) -> None:
 
     @bp.before_request
     def check_handshake() -> Response | None:
-        """Refuse before upgrading: 403 for a foreign Origin, 401 without an employee."""
         if request.endpoint not in endpoints:
             return None
-        chat = state.chat()
-        if not origin_allowed(request.headers.get("Origin"), request.host, chat.shop_hosts(),
-                              state.settings.allowed_origins):
-            return Response("this origin may not open chat sockets\n", 403,
-                            mimetype="text/plain")
-        if request.endpoint.endswith(".operator_socket") and \
-                state.identify_employee(request) is None:
-            return Response("sign in to the back office first\n", 401, mimetype="text/plain")
-        return None
+        refused = handshake_refusal(state, operator=request.endpoint.endswith(".operator_socket"))
+        if refused is None:
+            bp.outage.recovered()
+        return refused
 
     @sock.route(VISITOR_PATH, bp=bp)
     def visitor_socket(ws: Any) -> None:
         VisitorSocket(ws, state.chat(), state.identify_visitor(request),
                       request.headers.get("User-Agent"),
-                      request.headers.get("Accept-Language")).run()
+                      request.headers.get("Accept-Language"), outage=bp.outage).run()
 
     @sock.route(OPERATOR_PATH, bp=bp)
     def operator_socket(ws: Any) -> None:
@@ -95,4 +134,5 @@ def register(app: Flask, bp: Blueprint, state: ChatState) -> None:
         if employee is None:  # the cookie expired between the check and the upgrade
             ws.close(reason=1008, message="sign in to the back office first")
             return
-        OperatorSocket(ws, chat, employee, state.identify_visitor(request).id_shop).run()
+        OperatorSocket(ws, chat, employee, state.identify_visitor(request).id_shop,
+                       outage=bp.outage).run()

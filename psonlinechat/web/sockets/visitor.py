@@ -12,12 +12,13 @@ from typing import Any
 from psonlinechat.chat import protocol
 from psonlinechat.chat.broker import Subscription, conversation_channel, visitors_channel
 from psonlinechat.chat.engine import Chat
-from psonlinechat.web.sockets.frames import ChatSocket, error_frame
 from psonlinechat.chat.model import ChatError, ConversationArchived
 from psonlinechat.chat.protocol import visitor_view
 from psonlinechat.shop.identity import Visitor
-from psonlinechat.web.sockets.outbox import Outbox
 from psonlinechat.store.conversations import ARCHIVED
+from psonlinechat.web.outage import Outage
+from psonlinechat.web.sockets.frames import ChatSocket, error_frame
+from psonlinechat.web.sockets.outbox import Outbox
 
 
 class VisitorSocket(ChatSocket):
@@ -27,8 +28,8 @@ class VisitorSocket(ChatSocket):
     audience = "visitor"
 
     def __init__(self, ws: Any, chat: Chat, visitor: Visitor, user_agent: str | None,
-                 accept_language: str | None) -> None:
-        super().__init__(ws, chat)
+                 accept_language: str | None, *, outage: Outage | None = None) -> None:
+        super().__init__(ws, chat, outage=outage)
         self.visitor = visitor
         self.id_shop = visitor.id_shop
         self.user_agent, self.accept_language = user_agent, accept_language
