@@ -119,7 +119,9 @@ class ServeProcess:
 
 
 def shop_env(db, **extra: str) -> dict[str, str]:
-    return {"PSONLINECHAT_DATABASE_URL": db.url, "PSONLINECHAT_TABLE_PREFIX": db.prefix, **extra}
+    """What ``serve`` needs for ``db``: its URL, its prefix and a secret for resume tokens."""
+    return {"PSONLINECHAT_DATABASE_URL": db.url, "PSONLINECHAT_TABLE_PREFIX": db.prefix,
+            "PSONLINECHAT_SECRET_KEY": "served-shop-" + db.prefix, **extra}
 
 
 class ServedShop:
