@@ -47,7 +47,7 @@ class Key:
     """One ``PSONLINECHAT_*`` key: its type, its default and what it means."""
 
     name: str
-    kind: str  # "str", "int", "float", "bool", "path", "url", "list"
+    kind: str  # "str", "int", "float", "path", "url", "list"
     default: Any
     doc: str
 
@@ -94,7 +94,6 @@ KEYS: tuple[Key, ...] = (
         "How often sockets are pinged; one silent for two beats is closed."),
     Key("OPERATOR_GRACE_SECONDS", "float", 30.0,
         "How long an operator whose last socket closed stays online."),
-    Key("DEMO", "bool", False, "Set by the embedded demo; never set it on a real shop."),
 )
 KEYS_BY_NAME = {key.name: key for key in KEYS}
 
@@ -122,7 +121,6 @@ class Settings:
     rate_window: float = 10.0
     heartbeat_seconds: float = 25.0
     operator_grace_seconds: float = 30.0
-    demo: bool = False
 
     def token_secret(self) -> str:
         """The secret resume tokens are signed with: ``secret_key``, else one derived from
@@ -181,13 +179,6 @@ def parse_switch(value: Any) -> bool | None:
     return None
 
 
-def _as_bool(key: Key, value: Any) -> bool:
-    switch = parse_switch(value)
-    if switch is None:
-        raise ConfigError(key.config_name, f"must be true or false, not {value!r}")
-    return switch
-
-
 def _as_url(key: Key, value: Any) -> str:
     text = _as_str(key, value)
     try:
@@ -211,7 +202,7 @@ def _as_list(key: Key, value: Any) -> tuple[str, ...]:
 
 _PARSERS: dict[str, Callable[[Key, Any], Any]] = {
     "str": _as_str, "path": _as_str, "url": _as_url, "int": _as_int,
-    "float": _as_float, "bool": _as_bool, "list": _as_list,
+    "float": _as_float, "list": _as_list,
 }
 
 

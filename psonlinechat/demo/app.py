@@ -56,7 +56,6 @@ def config_for(folder: DataFolder, made: DemoSecrets) -> dict:
         "PSONLINECHAT_COOKIE_KEY": made.cookie_key,
         "PSONLINECHAT_PRESTASHOP_VERSION": shop.PS_VERSION,
         "PSONLINECHAT_ADMIN_LOGIN_URL": ADMIN_PATH + "/login",
-        "PSONLINECHAT_DEMO": True,
     }
 
 

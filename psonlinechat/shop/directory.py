@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from psonlinechat.prestashop import cookies
 from psonlinechat.prestashop.php import php_int
 from psonlinechat.store import configuration, shops
+from psonlinechat.store.shops import Shop, ShopUrl
 from psonlinechat.store.tables import Tables
 
 #: How old (in seconds) a snapshot of the shops may get before it is read again.
@@ -35,7 +36,8 @@ CONFIG_KEYS = ("PS_SHOP_DEFAULT", "PS_VERSION_DB", "PS_LANG_DEFAULT", "PS_COOKIE
 
 
 class Database(Protocol):
-    """What the directory reads the shops through (a :class:`~psonlinechat.shop.database.ShopDatabase`)."""
+    """What the directory reads the shops through: a
+    :class:`~psonlinechat.shop.database.ShopDatabase`."""
 
     @property
     def tables(self) -> Tables: ...
@@ -53,7 +55,7 @@ class ShopContext:
     :param languages: the active languages the shop offers.
     """
 
-    shop: shops.Shop
+    shop: Shop
     host: str
     version: str | None
     config: Mapping[str, str]
@@ -81,8 +83,8 @@ class Snapshot:
     """The active shops, their URLs and languages, and global configuration, as read at
     ``loaded_at``; each shop's own configuration is added on first use."""
 
-    shops: dict[int, shops.Shop]
-    urls: list[shops.ShopUrl]
+    shops: dict[int, Shop]
+    urls: list[ShopUrl]
     languages: dict[int, frozenset[int]]
     global_config: dict[str, str]
     loaded_at: float
@@ -102,7 +104,7 @@ class Snapshot:
                     return url.id_shop
         return None
 
-    def resolve(self, host: str, uri: str) -> shops.Shop | None:
+    def resolve(self, host: str, uri: str) -> Shop | None:
         """The request's shop, else PS_SHOP_DEFAULT, else the lowest active one."""
         for id_shop in (self.find_shop_id(host, uri),
                         php_int(self.global_config.get("PS_SHOP_DEFAULT"))):
@@ -110,13 +112,14 @@ class Snapshot:
                 return self.shops[id_shop]
         return self.shops[min(self.shops)] if self.shops else None
 
-    def shared_urls(self, shop: shops.Shop) -> tuple[str, ...]:
+    def shared_urls(self, shop: Shop) -> tuple[str, ...]:
         """What config.inc.php passes to the storefront cookie: for a group sharing orders,
         the ``domain`` of every main active URL of the group's shops
         (Shop::getUrlsSharedCart); otherwise the main URL's ``[domain_ssl, domain]`` when
         they differ, else nothing."""
         if shop.share_order:
-            group = {s.id_shop for s in self.shops.values() if s.id_shop_group == shop.id_shop_group}
+            group = {s.id_shop for s in self.shops.values()
+                     if s.id_shop_group == shop.id_shop_group}
             return tuple(dict.fromkeys(url.domain for url in self.urls
                                        if url.id_shop in group and url.main and url.active))
         main = next((url for url in self.urls if url.id_shop == shop.id_shop and url.main), None)
@@ -124,7 +127,7 @@ class Snapshot:
             return ()
         return (main.domain_ssl, main.domain)
 
-    def hosts(self, shop: shops.Shop, host: str) -> tuple[str, ...]:
+    def hosts(self, shop: Shop, host: str) -> tuple[str, ...]:
         """``host``, then the shop's own URL hosts (main first)."""
         own = [name for url in self.urls if url.id_shop == shop.id_shop
                for name in (url.domain_ssl, url.domain)]
@@ -158,7 +161,7 @@ class ShopDirectory:
                 current = self._snapshot = self._load(db)
         return current
 
-    def shop_config(self, db: Database, snapshot: Snapshot, shop: shops.Shop) -> dict[str, str]:
+    def shop_config(self, db: Database, snapshot: Snapshot, shop: Shop) -> dict[str, str]:
         """:data:`CONFIG_KEYS` for ``shop`` (shop, group, then global), read once per snapshot.
 
         :raises ShopError: the database is unreachable.

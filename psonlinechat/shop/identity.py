@@ -238,9 +238,10 @@ def _employee(db: ShopDatabase, values: Mapping[str, str], context: ShopContext,
         return None
     if t.features.sessions and not _session_alive(values, row, id_employee):
         return None
-    if "remote_addr" in values and configuration.as_bool(context.config.get("PS_COOKIE_CHECKIP")):
-        if php_int(values["remote_addr"]) != ip2long(ip):
-            return None
+    if ("remote_addr" in values
+            and configuration.as_bool(context.config.get("PS_COOKIE_CHECKIP"))
+            and php_int(values["remote_addr"]) != ip2long(ip)):
+        return None
     # AdminController's one-hour limit; PrestaShop 9 no longer writes or reads the field.
     if (not cookies.is_version_9(context.version) and "last_activity" in values
             and php_int(values["last_activity"]) + AUTH_COOKIE_LIFETIME < now):

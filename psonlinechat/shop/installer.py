@@ -20,12 +20,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from psonlinechat.shop import settings as ms
 from psonlinechat.errors import ShopError
+from psonlinechat.shop import settings as ms
 from psonlinechat.shop.database import connection
 from psonlinechat.store import configuration, module, schema
 from psonlinechat.store.tables import SCHEMA_VERSION, Tables
-from psonlinechat.store.upgrades import Upgrade, run as run_upgrades
+from psonlinechat.store.upgrades import Upgrade
+from psonlinechat.store.upgrades import run as run_upgrades
 
 #: Default texts by language iso code: (operator name, header, welcome, offline header,
 #: offline welcome). Languages not listed get the English ones.
@@ -155,7 +156,8 @@ def _write_defaults(conn: sa.Connection, t: Tables) -> list[str]:
     present = configuration.get_many(conn, t, [*keys, "PS_SHOP_EMAIL", "PS_LANG_DEFAULT"])
     default_lang = present.get("PS_LANG_DEFAULT", "")
     iso_by_id = dict(langs)
-    default_iso = iso_by_id.get(int(default_lang), "en") if str(default_lang).isdigit() else "en"
+    default_iso = (iso_by_id.get(int(default_lang), "en")
+                   if isinstance(default_lang, str) and default_lang.isdigit() else "en")
     base = ms.ModuleSettings()
     plain: dict[str, Any] = {
         "operator_name": defaults_for(default_iso)[0], "sounds": base.sounds,

@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from psonlinechat.config import parse_switch
-from psonlinechat.store import configuration
 from psonlinechat.errors import SettingsError
+from psonlinechat.store import configuration
 
 KEY_PREFIX = "PSONLINECHAT_"
 OFFLINE_FIELDS = ("firstname", "lastname", "email", "phone", "message")
@@ -68,7 +68,8 @@ class ModuleSettings:
     default_lang: int | None = None
 
     def text(self, name: str, id_lang: int) -> str:
-        """The text ``name`` (e.g. ``"welcome_text"``) in ``id_lang``, else in the default language."""
+        """The text ``name`` (e.g. ``"welcome_text"``) in ``id_lang``, else in the default
+        language."""
         texts: dict[int, str] = getattr(self, name)
         return texts.get(id_lang) or texts.get(self.default_lang or 0) or ""
 
@@ -132,7 +133,8 @@ def _as_bool(field: str, value: Any, errors: dict[str, str]) -> bool | None:
     return switch
 
 
-def validate(changes: Mapping[str, Any], *, current: ModuleSettings | None = None) -> dict[str, Any]:
+def validate(changes: Mapping[str, Any], *,
+             current: ModuleSettings | None = None) -> dict[str, Any]:
     """Check and normalise the fields in ``changes``; returns the clean values.
 
     :param current: the settings being changed, to check rules across fields (a notify
@@ -148,9 +150,9 @@ def validate(changes: Mapping[str, Any], *, current: ModuleSettings | None = Non
             clean[field] = _checked(field, value, errors)
     merged = dataclasses.replace(current or ModuleSettings(),
                                  **{k: v for k, v in clean.items() if k not in errors})
-    if ("notify_email" in clean or "offline_mode" in clean) and "notify_email" not in errors:
-        if merged.offline_mode and not merged.notify_email:
-            errors["notify_email"] = "is needed while offline mode is on"
+    if (("notify_email" in clean or "offline_mode" in clean) and "notify_email" not in errors
+            and merged.offline_mode and not merged.notify_email):
+        errors["notify_email"] = "is needed while offline mode is on"
     if errors:
         raise SettingsError(errors)
     return clean
@@ -236,7 +238,8 @@ def _offline_fields(value: Any, errors: dict[str, str]) -> dict[str, str]:
         if name not in OFFLINE_FIELDS:
             errors["offline_fields"] = f"{name!r} is not a field of the offline form"
         elif state not in FIELD_STATES:
-            errors["offline_fields"] = f"{name} must be hidden, requested or required, not {state!r}"
+            errors["offline_fields"] = (f"{name} must be hidden, requested or required, "
+                                        f"not {state!r}")
         else:
             out[name] = state
     if out.get("message") == "hidden":
@@ -245,7 +248,8 @@ def _offline_fields(value: Any, errors: dict[str, str]) -> dict[str, str]:
 
 
 def to_configuration(clean: Mapping[str, Any]) -> dict[str, Any]:
-    """Configuration writes for validated fields: ``{key: value}`` (texts as ``{id_lang: text}``)."""
+    """Configuration writes for validated fields: ``{key: value}`` (texts as
+    ``{id_lang: text}``)."""
     writes: dict[str, Any] = {}
     for field, value in clean.items():
         if field == "offline_fields":

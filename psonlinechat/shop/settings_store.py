@@ -17,8 +17,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from psonlinechat.errors import ShopError
-from psonlinechat.shop.settings import (EDITABLE_FIELDS, ModuleSettings, all_keys,
-                                        from_configuration, to_configuration, validate)
+from psonlinechat.shop.settings import (
+    EDITABLE_FIELDS,
+    ModuleSettings,
+    all_keys,
+    from_configuration,
+    to_configuration,
+    validate,
+)
 from psonlinechat.store import configuration, module
 from psonlinechat.store.tables import Tables
 

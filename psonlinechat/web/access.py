@@ -1,7 +1,8 @@
 """Edge helpers: who makes the current request, and refusing those who may not.
 
 - :func:`current_visitor` / :func:`authenticate_employee` ask the app's
-  :class:`~psonlinechat.web.extension.ChatState` (cookie-based or plugged identity), once per request.
+  :class:`~psonlinechat.web.state.ChatState` (cookie-based or plugged identity), once per
+  request.
 - :func:`employee_required` decorates views: a page without an employee is redirected to
   ``PSONLINECHAT_ADMIN_LOGIN_URL`` (or gets a 401 page when it is unset); with ``api=True``
   the answer is a 401 JSON body.
@@ -19,8 +20,8 @@ from typing import Any
 
 from flask import Response, abort, g, jsonify, redirect, request
 
-from psonlinechat.web.extension import get_state
 from psonlinechat.shop.identity import Employee, Visitor
+from psonlinechat.web.extension import get_state
 
 _PAGE_401 = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign-in required</title></head>

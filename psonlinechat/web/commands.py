@@ -1,4 +1,5 @@
-"""``flask psonlinechat install | uninstall | upgrade``: the module's commands in a host app.
+"""``flask psonlinechat install | uninstall | upgrade | mail ...``: the module's commands in a
+host app.
 
 The actions (:func:`install`, :func:`uninstall`, :func:`upgrade`) take the app's
 :class:`~psonlinechat.web.extension.ChatState` and return one line to print; the console
@@ -8,6 +9,7 @@ reaches the app's state through ``current_app.extensions``, never through the co
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import click
@@ -16,8 +18,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from psonlinechat.errors import PsOnlineChatError
+from psonlinechat.mail.queue import MailQueue
 from psonlinechat.shop import installer
-
+from psonlinechat.store import offline_messages
 from psonlinechat.web.state import EXTENSION_NAME, ChatState
 
 flask_group = AppGroup("psonlinechat", help="PrestaShop Online Chat: install, upgrade, serve.")
@@ -75,7 +78,8 @@ def upgrade(state: ChatState) -> str:
     """Bring the module's tables to this version's schema; the summary line."""
     report = installer.upgrade(state.engine, state.tables)
     if not report.upgraded_to:
-        return f"psonlinechat is up to date on {_where(state)} (schema version {report.schema_version})."
+        return (f"psonlinechat is up to date on {_where(state)} "
+                f"(schema version {report.schema_version}).")
     return (f"Upgraded psonlinechat on {_where(state)} through versions "
             f"{', '.join(map(str, report.upgraded_to))}; schema version {report.schema_version}.")
 
@@ -103,3 +107,56 @@ def flask_uninstall(yes: bool) -> None:
 def flask_upgrade() -> None:
     """Bring the module's tables to this version's schema."""
     _in_host_app(upgrade)
+
+
+def send_pending(state: ChatState, *, retry_failed: bool = False) -> str:
+    """Send the due queued mails (first making the failed ones pending again when
+    ``retry_failed``); the summary line."""
+    queue = MailQueue(state.shop, mailer=state.mailer)
+    requeued = queue.requeue_failed() if retry_failed else 0
+    report = queue.send_pending()
+    again = f"{requeued} failed mails requeued; " if retry_failed else ""
+    return (f"{again}{report.sent} mails sent, {report.retrying} to retry later, "
+            f"{report.failed} given up, {report.skipped} taken by another sender.")
+
+
+def list_mail(state: ChatState, *, state_filter: str | None = None, limit: int = 50) -> str:
+    """The newest queued mails, one per line: id, state, attempts, dates, last error."""
+    with state.shop.connect() as conn:
+        rows = offline_messages.listing(conn, state.tables, state_filter, limit)
+    if not rows:
+        return "No mails queued."
+    lines = [f"{'id':>6}  {'state':<8} {'tries':>5}  {'queued (UTC)':<19}  "
+             f"{'next / sent (UTC)':<19}  last error"]
+    for row in rows:
+        when = row.date_sent if row.state == "sent" else row.next_attempt_at
+        lines.append(f"{row.id_mail:>6}  {row.state:<8} {row.attempts:>5}  "
+                     f"{row.date_add:%Y-%m-%d %H:%M:%S}  {when:%Y-%m-%d %H:%M:%S}  "
+                     f"{' '.join((row.last_error or '-').split())}")
+    return "\n".join(lines)
+
+
+mail_group = AppGroup("mail", help="The offline messages' mail queue.")
+flask_group.add_command(mail_group)
+#: The options of ``mail send-pending`` and ``mail list``, shared with the console script.
+RETRY_FAILED = click.option("--retry-failed", is_flag=True,
+                            help="First make the failed mails pending again.")
+STATE = click.option("--state", "state_filter", type=click.Choice(offline_messages.STATES),
+                     help="Only mails in this state.")
+LIMIT = click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True,
+                     help="How many of the newest mails.")
+
+
+@mail_group.command("send-pending")
+@RETRY_FAILED
+def flask_send_pending(retry_failed: bool) -> None:
+    """Send the queued mails that are due (run it from cron, e.g. every minute)."""
+    _in_host_app(functools.partial(send_pending, retry_failed=retry_failed))
+
+
+@mail_group.command("list")
+@STATE
+@LIMIT
+def flask_list_mail(state_filter: str | None, limit: int) -> None:
+    """List the newest queued mails: state, attempts, last error."""
+    _in_host_app(functools.partial(list_mail, state_filter=state_filter, limit=limit))

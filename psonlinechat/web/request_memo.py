@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import g
 
-from psonlinechat.web.extension import get_state
 from psonlinechat.shop.settings import ModuleSettings
+from psonlinechat.web.extension import get_state
 
 
 def module_settings(id_shop: int) -> ModuleSettings:

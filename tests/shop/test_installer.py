@@ -8,12 +8,13 @@ import types
 import pytest
 import sqlalchemy as sa
 
-from tests.support import shopdb
-from psonlinechat.shop import installer, settings as ms
-from psonlinechat.shop.settings_store import SettingsStore
-from psonlinechat.store import tables as tables_module, upgrades
 from psonlinechat.errors import ShopError
-from psonlinechat.store import configuration, module, seed
+from psonlinechat.shop import installer
+from psonlinechat.shop import settings as ms
+from psonlinechat.shop.settings_store import SettingsStore
+from psonlinechat.store import configuration, module, seed, upgrades
+from psonlinechat.store import tables as tables_module
+from tests.support import shopdb
 
 
 def snapshot(db: shopdb.ShopDatabase) -> dict:
@@ -32,8 +33,8 @@ def snapshot(db: shopdb.ShopDatabase) -> dict:
         for name, sql in queries.items():
             cur.execute(sql, (db.name,))
             out[name] = cur.fetchall()
-        cur.execute(f"SELECT id_configuration, id_shop_group, id_shop, name, value, date_add, date_upd "
-                    f"FROM `{db.prefix}configuration` ORDER BY 1")
+        cur.execute("SELECT id_configuration, id_shop_group, id_shop, name, value, date_add, "
+                    f"date_upd FROM `{db.prefix}configuration` ORDER BY 1")
         out["configuration"] = cur.fetchall()
         cur.execute(f"SELECT * FROM `{db.prefix}configuration_lang` ORDER BY 1, 2")
         out["configuration_lang"] = cur.fetchall()
@@ -142,7 +143,15 @@ def test_operator_name_follows_the_default_language(fresh):
         configuration.update_value(conn, fresh.tables, "PS_LANG_DEFAULT", fresh.ids["fr"])
     installer.install(fresh.engine, fresh.tables)
     with fresh.engine.connect() as conn:
-        assert configuration.get(conn, fresh.tables, "PSONLINECHAT_OPERATOR_NAME") == "Service client"
+        name = configuration.get(conn, fresh.tables, "PSONLINECHAT_OPERATOR_NAME")
+        assert name == "Service client"
+
+
+def install_at_version_1(db):
+    """An install as version 1 left it: the fake upgrades below start from there."""
+    installer.install(db.engine, db.tables)
+    with db.engine.begin() as conn:
+        module.set_schema_version(conn, db.tables, 1)
 
 
 def fake_upgrade(version, log):
@@ -154,7 +163,7 @@ def fake_upgrade(version, log):
 
 
 def test_upgrades_run_in_order_from_the_recorded_version(fresh):
-    installer.install(fresh.engine, fresh.tables)
+    install_at_version_1(fresh)
     log: list = []
     steps = [fake_upgrade(v, log) for v in (4, 2, 3, 1)]  # given out of order
     seen: list = []
@@ -167,7 +176,7 @@ def test_upgrades_run_in_order_from_the_recorded_version(fresh):
 
 
 def test_a_failing_upgrade_keeps_the_versions_before_it(fresh):
-    installer.install(fresh.engine, fresh.tables)
+    install_at_version_1(fresh)
     log: list = []
 
     def broken(conn, tables):
@@ -183,15 +192,15 @@ def test_a_failing_upgrade_keeps_the_versions_before_it(fresh):
     with fresh.engine.connect() as conn:
         assert module.schema_version(conn, fresh.tables) == 2
         assert module.get(conn, fresh.tables, "upgrade_3") is None  # rolled back
-    report = installer.upgrade(fresh.engine, fresh.tables, upgrades=[fake_upgrade(3, log),
-                                                                     fake_upgrade(4, log)], target=4)
+    steps = [fake_upgrade(3, log), fake_upgrade(4, log)]
+    report = installer.upgrade(fresh.engine, fresh.tables, upgrades=steps, target=4)
     assert report.upgraded_to == [3, 4]
 
 
 def test_upgrade_refuses_gaps_newer_schemas_and_missing_installs(fresh):
     with pytest.raises(ShopError, match="not installed"):
         installer.upgrade(fresh.engine, fresh.tables, upgrades=[])
-    installer.install(fresh.engine, fresh.tables)
+    install_at_version_1(fresh)
     with pytest.raises(ShopError, match=r"upgrades \[2, 3\] are needed, found \[3\]"):
         installer.upgrade(fresh.engine, fresh.tables, upgrades=[fake_upgrade(3, [])], target=3)
     with fresh.engine.begin() as conn:
@@ -201,7 +210,7 @@ def test_upgrade_refuses_gaps_newer_schemas_and_missing_installs(fresh):
 
 
 def test_install_over_an_older_version_upgrades(fresh):
-    installer.install(fresh.engine, fresh.tables)
+    install_at_version_1(fresh)
     log: list = []
     report = installer.install(fresh.engine, fresh.tables, upgrades=[fake_upgrade(2, log)],
                                target=2)
@@ -227,7 +236,7 @@ def test_install_over_a_newer_schema_changes_nothing(fresh):
 
 def test_an_earlier_install_is_upgraded_before_missing_tables_are_created(fresh):
     """An upgrade that creates a table must find it absent, as the old schema had it."""
-    installer.install(fresh.engine, fresh.tables)
+    install_at_version_1(fresh)
     with fresh.engine.begin() as conn:
         fresh.tables.shop_lock.drop(conn)
     step = types.SimpleNamespace(

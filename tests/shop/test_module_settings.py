@@ -11,13 +11,14 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from psonlinechat.errors import SettingsError, ShopError
+from psonlinechat.shop import installer
+from psonlinechat.shop import settings as ms
+from psonlinechat.shop.settings_store import SettingsStore
+from psonlinechat.store import configuration, module
+from psonlinechat.web.extension import get_state
 from tests.support import shopdb
 from tests.support.apps import chat_app
-from psonlinechat.shop import installer, settings as ms
-from psonlinechat.shop.settings_store import SettingsStore
-from psonlinechat.errors import SettingsError, ShopError
-from psonlinechat.web.extension import get_state
-from psonlinechat.store import configuration, module
 
 
 @pytest.fixture
@@ -163,8 +164,8 @@ def test_save_in_another_process_invalidates_this_cache(installed):
         from psonlinechat.store import tables
         engine = sa.create_engine({db.url!r}, poolclass=sa.pool.NullPool)
         with engine.connect() as conn:
-            SettingsStore().save(
-                conn, tables.build({db.prefix!r}), {db.ids["shop"]}, {{"operator_name": "Other process"}})
+            SettingsStore().save(conn, tables.build({db.prefix!r}), {db.ids["shop"]},
+                                 {{"operator_name": "Other process"}})
         engine.dispose()
     """)
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
@@ -232,11 +233,10 @@ def test_state_and_edge_read_once_per_request(installed):
 def test_a_rolled_back_save_cannot_shadow_a_later_one(installed):
     db, shop = installed, installed.ids["shop"]
     store = SettingsStore()
-    with db.engine.connect() as conn:
-        with conn.begin() as transaction:
-            store.save(conn, db.tables, shop, {"max_chats": 42})
-            assert store.get(conn, db.tables, shop).max_chats == 42  # cached, uncommitted
-            transaction.rollback()
+    with db.engine.connect() as conn, conn.begin() as transaction:
+        store.save(conn, db.tables, shop, {"max_chats": 42})
+        assert store.get(conn, db.tables, shop).max_chats == 42  # cached, uncommitted
+        transaction.rollback()
     with db.engine.connect() as conn:  # another worker's save, the next one to commit
         SettingsStore().save(conn, db.tables, shop, {"operator_name": "Other worker"})
     with db.engine.connect() as conn:

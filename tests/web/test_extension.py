@@ -62,7 +62,7 @@ def test_missing_database_names_the_key():
         ("PSONLINECHAT_TABLE_PREFIX", ""),
         ("PSONLINECHAT_REDIS_URL", "localhost"),
         ("PSONLINECHAT_HEARTBEAT_SECONDS", "-1"),
-        ("PSONLINECHAT_DEMO", "perhaps"),
+        ("PSONLINECHAT_RATE_LIMIT", "lots"),
         ("PSONLINECHAT_URL_PREFIX", "chat"),
         ("PSONLINECHAT_DATABASE_URL", "postgresql://u@h/db"),
         ("PSONLINECHAT_DATABASE_URL", "not a url"),
