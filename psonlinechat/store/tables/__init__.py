@@ -2,8 +2,8 @@
 
 One module per family declares its tables: PrestaShop's :mod:`.shops`, :mod:`.languages`,
 :mod:`.configuration`, :mod:`.customers` and :mod:`.employees`; the module's own
-:mod:`.module`, :mod:`.conversations` and :mod:`.operators`. :func:`build` gathers them into
-one :class:`Tables` per table prefix.
+:mod:`.module`, :mod:`.conversations`, :mod:`.operators` and :mod:`.offline`.
+:func:`build` gathers them into one :class:`Tables` per table prefix.
 
 PrestaShop's tables are declared with the columns that 1.7.8, 8.x and 9.x share (FACTS
 §1.2–1.3); the one difference that matters, the ``date_add``/``date_upd`` columns that 8.0
@@ -29,12 +29,13 @@ from psonlinechat.store.tables import (
     employees,
     languages,
     module,
+    offline,
     operators,
     shops,
 )
 
 #: The version of the module's own schema that this code writes; see ``upgrades``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +79,8 @@ class Tables:
     message: sa.Table
     operator: sa.Table
     shop_lock: sa.Table
+    offline_message: sa.Table
+    mail: sa.Table
 
     @property
     def own_tables(self) -> list[sa.Table]:
@@ -105,4 +108,5 @@ def build(prefix: str = "ps_", features: Features = Features()) -> Tables:
         **module.declare(own_md, own),
         **conversations.declare(own_md, own),
         **operators.declare(own_md, own),
+        **offline.declare(own_md, own),
     )
