@@ -1,4 +1,4 @@
-"""The ``psonlinechat`` console script: ``install | uninstall | upgrade | serve | demo``.
+"""The ``psonlinechat`` console script: ``install | uninstall | upgrade | mail | serve | demo``.
 
 ``main`` builds a Flask app with :class:`~psonlinechat.OnlineChat` from the
 ``PSONLINECHAT_*`` environment variables and the options given
@@ -97,6 +97,29 @@ def uninstall_command(yes: bool, **options: Any) -> None:
 def upgrade_command(**options: Any) -> None:
     """Bring the module's tables to this version's schema."""
     _standalone(commands.upgrade)(**options)
+
+
+@main.group("mail")
+def mail_command() -> None:
+    """The offline messages' mail queue."""
+
+
+@mail_command.command("send-pending")
+@shop_options
+@commands.RETRY_FAILED
+def send_pending_command(retry_failed: bool, **options: Any) -> None:
+    """Send the queued mails that are due (run it from cron, e.g. every minute)."""
+    _standalone(functools.partial(commands.send_pending, retry_failed=retry_failed))(**options)
+
+
+@mail_command.command("list")
+@shop_options
+@commands.STATE
+@commands.LIMIT
+def list_mail_command(state_filter: str | None, limit: int, **options: Any) -> None:
+    """List the newest queued mails: state, attempts, last error."""
+    _standalone(functools.partial(commands.list_mail, state_filter=state_filter,
+                                  limit=limit))(**options)
 
 
 main.add_command(serve_command)
