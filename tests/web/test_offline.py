@@ -1,0 +1,241 @@
+"""POST <prefix>/offline end to end: a host app on a real shop database, mail to a real SMTP
+server. Origin, size, rate limit, honeypot, per-field errors, nothing stored from a refused
+post, the plugins told after the commit, and hostile input in every field."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from psonlinechat import get_state, hookimpl
+from psonlinechat.shop import installer
+from psonlinechat.web import offline
+from tests.mail.conftest import NOTIFY, reset, rows, smtp_config
+from tests.support.apps import chat_app
+from tests.support.smtp import SmtpServer
+
+HOST = "127.0.0.1"
+URL = "/psonlinechat/offline"
+POST = {"firstname": "Ann", "lastname": "Lee", "email": "ann@example.test",
+        "message": "Is the red one in stock?", "page_url": "https://127.0.0.1/en/shirts"}
+_addresses = (f"198.51.100.{n}" for n in itertools.count(1))
+
+
+class Heard:
+    """A plugin recording the offline messages it hears of (and whether they were stored)."""
+
+    def __init__(self) -> None:
+        self.events: list = []
+        self.db = None
+
+    @hookimpl
+    def action_offline_message_received(self, id_shop, message):
+        self.events.append((id_shop, message, len(rows(self.db, "offline_message"))))
+
+
+@pytest.fixture(scope="module")
+def host(ps_db, keys):
+    from psonlinechat import OnlineChat
+
+    installer.install(ps_db.engine, ps_db.tables)
+    heard = Heard()
+    heard.db = ps_db
+    app = chat_app(ps_db, keys, chat=OnlineChat(plugins=[heard]))
+    yield app, heard
+    get_state(app).stop_chat()
+    get_state(app).engine.dispose()
+
+
+@pytest.fixture
+def site(host, ps_db):
+    app, heard = host
+    shop = get_state(app).shop
+    reset(ps_db, shop)
+    heard.events.clear()
+    with SmtpServer() as server:
+        smtp_config(ps_db, server.port)
+        yield app, ps_db, server, heard
+    reset(ps_db, shop)
+
+
+def send(app, body=None, *, form=None, origin=f"http://{HOST}", cookie=None, address=None,
+         headers=None):
+    headers = dict(headers or {})
+    if origin is not None:
+        headers["Origin"] = origin
+    if cookie:
+        headers["Cookie"] = f"{cookie[0]}={cookie[1]}"
+    client = app.test_client(use_cookies=False)
+    environ = {"REMOTE_ADDR": address or next(_addresses)}
+    if form is not None:
+        return client.post(URL, data=form, base_url=f"http://{HOST}", headers=headers,
+                           environ_base=environ)
+    return client.post(URL, json=POST if body is None else body, base_url=f"http://{HOST}",
+                       headers=headers, environ_base=environ)
+
+
+def test_a_post_is_stored_mailed_and_heard(site):
+    app, db, server, heard = site
+    response = send(app)
+    assert response.status_code == 201
+    assert response.get_json() == {"id": rows(db, "offline_message")[0].id_offline_message,
+                                   "mail": "sent"}
+    (message,) = server.messages
+    assert message["To"] == NOTIFY and message["Reply-To"] == "ann@example.test"
+    ((id_shop, summary, stored_then),) = heard.events
+    assert id_shop == db.ids["shop"] and summary["email"] == "ann@example.test"
+    assert stored_then == 1  # told after the commit
+    assert rows(db, "offline_message")[0].page_url == "https://127.0.0.1/en/shirts"
+
+
+def test_a_form_body_works_too(site):
+    app, db, server, _ = site
+    assert send(app, form=POST).status_code == 201 and len(server.messages) == 1
+
+
+@pytest.mark.parametrize(("change", "errors"), [
+    ({"email": ""}, {"email": "required"}),
+    ({"email": "not-an-address"}, {"email": "invalid_email"}),
+    ({"message": " \x00\x07 "}, {"message": "required"}),
+    ({"firstname": "x" * 101}, {"firstname": "too_long"}),
+    ({"message": "x" * 5001}, {"message": "too_long"}),
+    ({"lastname": 42}, {"lastname": "not_text"}),
+])
+def test_per_field_errors_and_nothing_stored(site, change, errors):
+    app, db, server, heard = site
+    response = send(app, {**POST, **change})
+    assert response.status_code == 422
+    assert response.get_json() == {"error": "invalid", "errors": errors}
+    assert rows(db, "offline_message") == [] and rows(db, "mail") == []
+    assert server.messages == [] and heard.events == []
+
+
+def test_requested_fields_may_stay_empty_hidden_ones_are_dropped(site):
+    app, db, server, _ = site
+    shop = get_state(app).shop
+    with shop.connect() as conn:
+        shop.settings_store.save(conn, db.tables, db.ids["shop"], {"offline_fields": {
+            "firstname": "required", "lastname": "hidden", "phone": "requested"}})
+        conn.commit()
+    refused = send(app, {**POST, "firstname": ""})
+    assert refused.get_json()["errors"] == {"firstname": "required"}
+    assert send(app, {**POST, "lastname": "Kept?"}).status_code == 201
+    (message,) = rows(db, "offline_message")
+    assert (message.firstname, message.lastname, message.phone) == ("Ann", "", "")
+
+
+def test_a_signed_in_customers_name_and_email_fill_the_empty_fields(site, keys):
+    app, db, server, _ = site
+    _, cookie = db.signed_in_customer(keys, email="known@example.test", firstname="Kim",
+                                      lastname="Known")
+    response = send(app, {"message": "Hello"}, cookie=cookie)
+    assert response.status_code == 201
+    (message,) = rows(db, "offline_message")
+    assert (message.firstname, message.lastname, message.email) == (
+        "Kim", "Known", "known@example.test")
+    assert message.id_customer is not None
+    assert server.messages[0]["Reply-To"] == "known@example.test"
+
+
+def test_refused_when_offline_mode_is_off(site):
+    app, db, server, _ = site
+    shop = get_state(app).shop
+    with shop.connect() as conn:
+        shop.settings_store.save(conn, db.tables, db.ids["shop"], {"offline_mode": False})
+        conn.commit()
+    response = send(app)
+    assert response.status_code == 409 and response.get_json()["error"] == "offline_mode_off"
+    assert rows(db, "offline_message") == []
+
+
+@pytest.mark.parametrize("origin", [None, "http://evil.example", "http://127.0.0.1:8081",
+                                    "http://127.0.0.1, http://evil.example", "null"])
+def test_a_foreign_or_missing_origin_is_refused(site, origin):
+    app, db, _, _ = site
+    response = send(app, origin=origin)
+    assert response.status_code == 403 and rows(db, "offline_message") == []
+
+
+def test_the_honeypot_and_a_bad_body_are_refused(site):
+    app, db, server, _ = site
+    assert send(app, {**POST, offline.HONEYPOT: "http://spam.example"}).status_code == 400
+    assert send(app, ["not", "an", "object"]).status_code == 400
+    assert rows(db, "offline_message") == [] and server.messages == []
+
+
+def test_an_oversized_post_is_refused_before_it_is_read(site):
+    app, db, _, _ = site
+    response = send(app, {**POST, "message": "x" * offline.MAX_BODY})
+    assert response.status_code == 413 and rows(db, "offline_message") == []
+
+
+def test_a_flood_from_one_address_hits_the_rate_limit(site):
+    app, db, server, _ = site
+    answers = [send(app, address="203.0.113.9").status_code for _ in range(offline.RATE_LIMIT + 3)]
+    assert answers == [201] * offline.RATE_LIMIT + [429] * 3
+    limited = send(app, address="203.0.113.9")
+    assert int(limited.headers["Retry-After"]) > 0
+    assert send(app, address="203.0.113.10").status_code == 201  # another address
+    assert len(rows(db, "offline_message")) == offline.RATE_LIMIT + 1
+
+
+def test_the_rate_limit_slides():
+    now = [0.0]
+    limit = offline.RateLimit(2, 60, clock=lambda: now[0])
+    assert [limit.hit("a"), limit.hit("a")] == [0, 0] and limit.hit("a") == 60
+    now[0] = 60.0
+    assert limit.hit("a") == 0
+
+
+INJECTION = "x\r\nBcc: victim@example.test"
+
+
+@pytest.mark.parametrize("field", ["firstname", "lastname", "email", "phone"])
+def test_a_line_break_in_a_one_line_field_is_refused(site, field):
+    app, db, _, _ = site
+    shop = get_state(app).shop
+    with shop.connect() as conn:
+        shop.settings_store.save(conn, db.tables, db.ids["shop"],
+                                 {"offline_fields": {"phone": "requested"}})
+        conn.commit()
+    for value in (INJECTION, "x\nBcc: v@example.test", "a@b.example\rBcc: v@example.test"):
+        response = send(app, {**POST, field: value})
+        assert response.status_code == 422 and field in response.get_json()["errors"]
+    assert rows(db, "offline_message") == []
+
+
+def test_header_lines_in_the_message_stay_in_the_body(site):
+    app, db, server, _ = site
+    assert send(app, {**POST, "message": INJECTION + "\r\n\r\nSubject: spoof"}).status_code == 201
+    (message,) = server.messages
+    (envelope,) = server.recorder.envelopes
+    assert envelope[1] == [NOTIFY] and message["Bcc"] is None
+    assert message["Subject"].startswith("[Test shop]")
+    assert "Bcc: victim@example.test" in message.get_body(("plain",)).get_content()
+
+
+SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>&amp;'
+
+
+def test_html_in_every_field_is_escaped_in_the_mail(site):
+    app, db, server, _ = site
+    shop = get_state(app).shop
+    with shop.connect() as conn:
+        shop.settings_store.save(conn, db.tables, db.ids["shop"],
+                                 {"offline_fields": {"phone": "requested"}})
+        conn.commit()
+    response = send(app, {**POST, "firstname": SCRIPT, "lastname": SCRIPT,
+                          "message": SCRIPT + "\n" + SCRIPT})
+    assert response.status_code == 201
+    for field, value in (("email", "<b>@example.test"), ("phone", "<script>")):
+        refused = send(app, {**POST, field: value})
+        assert refused.status_code == 422 and field in refused.get_json()["errors"]
+    (message,) = server.messages
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",))
+    assert "<script" not in html and "<img" not in html
+    assert html.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") == 4
+    assert "&amp;amp;" in html
+    assert text.get_content_type() == "text/plain"  # no markup is read in the text part
+    assert text.get_content().count(SCRIPT) == 4
