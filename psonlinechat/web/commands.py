@@ -25,7 +25,8 @@ from psonlinechat.web.state import EXTENSION_NAME, ChatState
 
 flask_group = AppGroup("psonlinechat", help="PrestaShop Online Chat: install, upgrade, serve.")
 
-UNINSTALL_WARNING = ("This drops the module's tables (every conversation and message) and "
+UNINSTALL_WARNING = ("This drops the module's tables (every conversation, message and offline "
+                     "message) and "
                      "deletes its settings. Continue?")
 
 
