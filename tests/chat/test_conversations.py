@@ -7,14 +7,13 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from tests.support.chatclient import ChatShop, waits_for_the_shop_lock
+from psonlinechat import testing
 from psonlinechat.chat import protocol
 from psonlinechat.chat.model import ChatError, ConversationArchived
 from psonlinechat.chat.tokens import token_hash
 from psonlinechat.shop.identity import Visitor
 from psonlinechat.web.extension import chat_for
-from psonlinechat import testing
-
+from tests.support.chatclient import ChatShop, waits_for_the_shop_lock
 
 CHAT_SETTINGS = {"heartbeat_seconds": 10}  # the chat_shop of this module (tests/conftest.py)
 

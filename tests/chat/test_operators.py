@@ -9,13 +9,13 @@ import secrets
 import pytest
 import sqlalchemy as sa
 
-from tests.support.chatclient import waits_for_the_shop_lock
+from psonlinechat import testing
 from psonlinechat.chat.broker import InMemoryBroker
 from psonlinechat.chat.conversations import Conversations
-from psonlinechat import testing
-from psonlinechat.shop.identity import Visitor
 from psonlinechat.chat.operators import Operators
+from psonlinechat.shop.identity import Visitor
 from psonlinechat.web.extension import chat_for
+from tests.support.chatclient import waits_for_the_shop_lock
 
 
 class Clock:
