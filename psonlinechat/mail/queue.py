@@ -84,9 +84,7 @@ class MailQueue:
             the mail was not due or another sender took it.
         :raises ShopError: the shop's database failed.
         """
-        with self.shop.connect() as conn:
-            mail = repo.get_mail(conn, self.shop.tables, id_mail)
-        return None if mail is None else self._attempt(mail)
+        return self._attempt(id_mail)
 
     def send_pending(self, limit: int = 100) -> SendReport:
         """Send every due pending mail (at most ``limit``), oldest first.
@@ -97,7 +95,7 @@ class MailQueue:
         with self.shop.connect() as conn:
             due = repo.due(conn, self.shop.tables, self.now(), limit)
         for mail in due:
-            outcome = self._attempt(mail)
+            outcome = self._attempt(mail.id_mail, mail)
             if outcome is None:
                 report.skipped += 1
             else:
@@ -114,18 +112,20 @@ class MailQueue:
             conn.commit()
         return count
 
-    def _attempt(self, mail: repo.QueuedMail) -> str | None:
-        """Claim ``mail``, build and send it outside any transaction, record the outcome."""
+    def _attempt(self, id_mail: int, mail: repo.QueuedMail | None = None) -> str | None:
+        """Claim the mail (as read, or read now), build it, send it outside any
+        transaction, record the outcome."""
         t = self.shop.tables
         now = self.now()
         with self.shop.connect() as conn:
-            if not repo.claim(conn, t, mail, now, now + dt.timedelta(seconds=LEASE)):
+            mail = mail or repo.get_mail(conn, t, id_mail)
+            if mail is None or not repo.claim(conn, t, mail, now,
+                                              now + dt.timedelta(seconds=LEASE)):
                 conn.rollback()
                 return None
             conn.commit()
             try:
-                message = build(conn, self.shop, mail.id_offline_message)
-                mailer = self._mailer(conn, mail)
+                message, mailer = self._prepare(conn, mail)
             except _FAILURES as exc:
                 return self._failed(mail, exc)
             finally:
@@ -139,12 +139,21 @@ class MailQueue:
             conn.commit()
         return "sent"
 
-    def _mailer(self, conn: sa.Connection, mail: repo.QueuedMail) -> Mailer:
-        if self.mailer is not None:
-            return self.mailer
-        message = repo.get_message(conn, self.shop.tables, mail.id_offline_message)
-        id_shop = message.id_shop if message is not None else 0
-        return self.transport(mail_settings.read(conn, self.shop.tables, id_shop))
+    def _prepare(self, conn: sa.Connection,
+                 mail: repo.QueuedMail) -> tuple[email.message.EmailMessage, Mailer]:
+        """The message of ``mail`` and the transport it leaves by (the host's mailer, else
+        the one the shop's ``PS_MAIL_METHOD`` chooses).
+
+        :raises _Permanent: the message is gone.
+        :raises OSError: see :func:`build`; or SMTP without a server.
+        """
+        row = repo.get_message(conn, self.shop.tables, mail.id_offline_message)
+        if row is None:
+            raise _Permanent(f"offline message {mail.id_offline_message} no longer exists")
+        shop_mail = mail_settings.read(conn, self.shop.tables, row.id_shop)
+        notify = self.shop.module_settings(conn, row.id_shop).notify_email
+        message = build(row, shop_mail, notify)
+        return message, self.mailer or self.transport(shop_mail)
 
     def _failed(self, mail: repo.QueuedMail, exc: Exception) -> str:
         attempts = mail.attempts + 1
@@ -168,29 +177,23 @@ class _Permanent(PsOnlineChatError):
 _FAILURES = (OSError, ValueError, MailError, _Permanent)
 
 
-def build(conn: sa.Connection, shop: ShopDatabase,
-          id_offline_message: int) -> email.message.EmailMessage:
-    """The mail of one stored offline message: From the shop, To the merchant's
-    notification address (else the shop's), Reply-To the visitor's email when the form
-    asked for it (else the shop's), text and HTML in the shop's default language.
+def build(row: sa.Row, shop_mail: MailSettings, notify: str) -> email.message.EmailMessage:
+    """The mail of one stored offline message ``row``: From the shop, To the merchant's
+    notification address ``notify`` (else the shop's), Reply-To the visitor's email when
+    the form asked for it (else the shop's), text and HTML in the shop's default language.
 
-    :raises _Permanent: the message is gone.
     :raises OSError: there is no address to send to or from.
     :raises ValueError: a shop setting would put a line break in a header.
     """
-    t = shop.tables
-    row = repo.get_message(conn, t, id_offline_message)
-    if row is None:
-        raise _Permanent(f"offline message {id_offline_message} no longer exists")
-    ms = mail_settings.read(conn, t, row.id_shop)
-    notify = shop.module_settings(conn, row.id_shop).notify_email or ms.shop_email
-    if not ms.shop_email or not notify:
+    notify = notify or shop_mail.shop_email
+    if not shop_mail.shop_email or not notify:
         raise OSError("no sender or recipient: set PS_SHOP_EMAIL and the notification address")
-    variables = {"shop_name": ms.shop_name, "firstname": row.firstname,
+    variables = {"shop_name": shop_mail.shop_name, "firstname": row.firstname,
                  "lastname": row.lastname, "email": row.email, "phone": row.phone,
                  "message": row.message}
-    html, text = messages.render("offline_message", ms.default_iso, variables)
+    iso = shop_mail.default_iso
+    html, text = messages.render("offline_message", iso, variables)
     return messages.build_message(
-        sender=email.utils.formataddr((ms.shop_name, ms.shop_email)), to=notify,
-        subject_line=messages.subject("offline_message", ms.default_iso, variables),
-        html=html, text=text, reply_to=row.email or ms.shop_email)
+        sender=email.utils.formataddr((shop_mail.shop_name, shop_mail.shop_email)), to=notify,
+        subject_line=messages.subject("offline_message", iso, variables),
+        html=html, text=text, reply_to=row.email or shop_mail.shop_email)
