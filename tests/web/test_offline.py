@@ -239,3 +239,29 @@ def test_html_in_every_field_is_escaped_in_the_mail(site):
     assert "&amp;amp;" in html
     assert text.get_content_type() == "text/plain"  # no markup is read in the text part
     assert text.get_content().count(SCRIPT) == 4
+
+
+def test_the_mail_leaves_after_the_commit(site):
+    """The host's mailer, asked to send, finds the message and its mail committed."""
+    app, db, _, _ = site
+    seen = []
+
+    class Checking:
+        def send(self, message):
+            seen.append((len(rows(db, "offline_message")), [m.state for m in rows(db, "mail")]))
+
+    state = get_state(app)
+    state.mailer = Checking()
+    try:
+        assert send(app).get_json()["mail"] == "sent"
+    finally:
+        state.mailer = None
+    assert seen == [(1, ["pending"])] and rows(db, "mail")[0].state == "sent"
+
+
+def test_the_demo_mails_an_offline_message_to_its_outbox(demo):
+    response = demo.test_client().post(URL, json=POST, headers={"Origin": "http://localhost"})
+    assert response.status_code == 201
+    (eml,) = get_state(demo).mailer.messages()
+    assert b"Is the red one in stock?" in eml.read_bytes()
+    get_state(demo).stop_chat()
