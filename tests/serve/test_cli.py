@@ -13,6 +13,7 @@ from psonlinechat import console as cli
 from psonlinechat.prestashop.cookies import make_key_string
 from psonlinechat.shop import settings as ms
 from psonlinechat.store import configuration, module
+from psonlinechat.store import tables as tables_module
 from psonlinechat.web.extension import OnlineChat
 from tests.support import shopdb
 
@@ -33,7 +34,8 @@ def shop_args(db):
 def test_install_upgrade_uninstall_with_options(shop_db, runner):
     result = runner.invoke(cli.main, ["install", *shop_args(shop_db)])
     assert result.exit_code == 0, result.output
-    assert f"prefix {shop_db.prefix}" in result.output and "schema version 1" in result.output
+    assert f"prefix {shop_db.prefix}" in result.output and (
+        f"schema version {tables_module.SCHEMA_VERSION}." in result.output)
     assert own_tables(shop_db) == sorted(t.name for t in shop_db.tables.own_tables)
     assert len(installed_keys(shop_db)) == len(ms.all_keys())
 
@@ -73,7 +75,7 @@ def test_prestashop_root_supplies_the_database(shop_db, runner, tmp_path):
     result = runner.invoke(cli.main, ["install", "--prestashop-root", str(tmp_path)])
     assert result.exit_code == 0, result.output
     with shop_db.engine.connect() as conn:
-        assert module.schema_version(conn, shop_db.tables) == 1
+        assert module.schema_version(conn, shop_db.tables) == tables_module.SCHEMA_VERSION
     result = runner.invoke(cli.main, ["uninstall", "--yes"],
                            env={"PSONLINECHAT_PRESTASHOP_ROOT": str(tmp_path)})
     assert result.exit_code == 0, result.output
