@@ -121,7 +121,8 @@ def action_message_posted(id_shop: int, id_conversation: int, message: dict[str,
 
 @hookspec
 def action_conversation_ended(id_shop: int, id_conversation: int, by: str) -> None:
-    """A conversation was ended by ``by`` (``"customer"`` or ``"operator"``)."""
+    """A conversation was ended by ``by``: ``"customer"``, ``"operator"``, or ``"system"``
+    when the last operator going offline ended it."""
 
 
 @hookspec

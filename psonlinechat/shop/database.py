@@ -13,6 +13,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import NoReturn
 
 import sqlalchemy as sa
 
@@ -62,28 +63,46 @@ def connection(engine: sa.Engine) -> Iterator[sa.Connection]:
     try:
         conn = engine.connect()
     except sa.exc.DBAPIError as exc:
+        _raise_translated(exc)
+    try:
+        with conn:
+            yield from _guarded(conn)
+    except sa.exc.DBAPIError as exc:  # giving back a connection that was lost meanwhile
+        _raise_translated(exc)
+
+
+def _guarded(conn: sa.Connection) -> Iterator[sa.Connection]:
+    """Yield ``conn``; what the block raises while using it, translated as
+    :func:`connection` says."""
+    try:
+        yield conn
+    except sa.exc.DBAPIError as exc:
         error = failure(exc)
         if error is None:
             raise
+        if error.lost and not conn.invalidated:
+            conn.invalidate(exc)
         raise error from exc
-    with conn:
-        try:
-            yield conn
-        except sa.exc.DBAPIError as exc:
-            error = failure(exc)
-            if error is None:
-                raise
-            if error.lost and not conn.invalidated:
-                conn.invalidate(exc)
-            raise error from exc
-        except PsOnlineChatError:
+    except PsOnlineChatError:
+        raise
+    except Exception as exc:
+        if not conn.invalidated:  # not the database: a bug, say
             raise
-        except Exception as exc:
-            if not conn.invalidated:  # not the database: a bug, say
-                raise
-            # e.g. a statement after the loss: SQLAlchemy's "rollback first"
-            raise ShopError(f"lost the connection to the shop's database: {exc}",
-                            lost=True) from exc
+        # e.g. a statement after the loss: SQLAlchemy's "rollback first"
+        raise ShopError(f"lost the connection to the shop's database: {exc}",
+                        lost=True) from exc
+
+
+def _raise_translated(exc: sa.exc.DBAPIError) -> NoReturn:
+    """Raise ``exc`` as :class:`ShopError` when it is the database failing, else as is.
+
+    :raises ShopError: the database failed (see :func:`failure`).
+    :raises sqlalchemy.exc.DBAPIError: ``exc``, any other statement error.
+    """
+    error = failure(exc)
+    if error is None:
+        raise exc
+    raise error from exc
 
 
 @dataclasses.dataclass(eq=False)

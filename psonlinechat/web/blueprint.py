@@ -7,8 +7,8 @@ Templates are looked up as ``psonlinechat/<hook|front|admin>/<name>.html``: a ho
 overrides one by placing a file at the same path in its own templates folder, as a
 PrestaShop theme overrides a module's templates.
 
-While the shop's database is out of reach (a :class:`~psonlinechat.errors.ShopError`, or
-another of :data:`~psonlinechat.web.outage.DATABASE_FAILURES`), every route of the blueprint,
+While the shop's database is out of reach (a :class:`~psonlinechat.errors.ShopError`, see
+:data:`~psonlinechat.web.outage.DATABASE_FAILURES`), every route of the blueprint,
 the socket handshakes included, answers ``503 Service Unavailable`` with ``Retry-After``,
 and the log gets one line per outage (:mod:`psonlinechat.web.outage`).
 """

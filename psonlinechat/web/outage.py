@@ -15,16 +15,13 @@ import threading
 import time
 from collections.abc import Callable
 
-import sqlalchemy as sa
-
 from psonlinechat.errors import ShopError
 
 log = logging.getLogger(__name__)
 
-#: What the database failing raises at the web edge: the shop layer's :class:`ShopError`,
-#: and, should one slip through unwrapped, the driver's own operational errors.
-DATABASE_FAILURES: tuple[type[Exception], ...] = (
-    ShopError, sa.exc.OperationalError, sa.exc.InterfaceError)
+#: What the database failing raises at the web edge: the shop layer wraps every failure of
+#: the database in :class:`ShopError` (see :func:`psonlinechat.shop.database.connection`).
+DATABASE_FAILURES: tuple[type[Exception], ...] = (ShopError,)
 
 #: Seconds a client is asked to wait before it tries again (``Retry-After``).
 RETRY_AFTER_SECONDS = 5

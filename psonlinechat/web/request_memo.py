@@ -16,6 +16,6 @@ def module_settings(id_shop: int) -> ModuleSettings:
     memo: dict[int, ModuleSettings] = g.setdefault("_psonlinechat_module_settings", {})
     if id_shop not in memo:
         state = get_state()
-        with state.engine.connect() as conn:
+        with state.shop.connect() as conn:
             memo[id_shop] = state.module_settings(conn, id_shop)
     return memo[id_shop]
