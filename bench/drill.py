@@ -33,6 +33,7 @@ another installation's ``psonlinechat`` (a checkout of older code, say).
 
 from __future__ import annotations
 
+import abc
 import argparse
 import asyncio
 import atexit
@@ -83,7 +84,7 @@ def now() -> float:
 
 # --- private services ------------------------------------------------------------------------
 
-class Service:
+class Service(abc.ABC):
     """A server process of the drill's own, on a free 127.0.0.1 port."""
 
     name = ""
@@ -93,11 +94,13 @@ class Service:
         self.port = free_port()
         self.process: subprocess.Popen | None = None
 
+    @abc.abstractmethod
     def command(self) -> list[str]:
-        raise NotImplementedError
+        """The command line that starts the server."""
 
+    @abc.abstractmethod
     def answers(self) -> bool:
-        raise NotImplementedError
+        """Whether the server answers on its port now."""
 
     def start(self, timeout: float = 120.0) -> None:
         """Start the process and wait until it answers.
@@ -237,7 +240,7 @@ def close_code(ws: ClientConnection) -> str:
     return str(frame.code) if frame is not None else "no close frame"
 
 
-class Endpoint:
+class Endpoint(abc.ABC):
     """One client socket that lives through faults as a real client does."""
 
     greeting = ""
@@ -257,11 +260,13 @@ class Endpoint:
     def up(self) -> bool:
         return self.ws is not None
 
+    @abc.abstractmethod
     def hello(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The hello frame this client opens (or resumes) with."""
 
+    @abc.abstractmethod
     async def handle(self, event: dict[str, Any], ws: ClientConnection) -> None:
-        raise NotImplementedError
+        """Act on one event the server sent."""
 
     async def _connect(self) -> ClientConnection:
         extra = {"host": self.target["connect_to"]} if self.target.get("connect_to") else {}
