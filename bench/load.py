@@ -1,19 +1,22 @@
-"""Load run: the chat under ``psonlinechat serve`` against a bare websockets relay, same load.
+"""Load run: the chat under ``psonlinechat serve`` against two references, same load.
 
-    /tmp/venv/bin/python bench/load.py --conversations 100 --duration 20
+    .venv/bin/python bench/load.py --conversations 100 --duration 20
 
-For each target in turn (the chat, then the reference relay of ``bench/relay.py``) it
-starts the server as a subprocess on a free 127.0.0.1 port, runs ``bench/loadgen.py`` in
-another process (N visitor sockets and ``--operators`` operator sockets; every visitor
-sends one message a second, its operator answers each at once), samples the server's
-memory and CPU from /proc meanwhile, stops the server, and finally prints a table of
-both with the ratios ours / reference. The chat runs on a fresh MariaDB database (the
-module installed, one signed-in employee per operator socket, the merchant's cap on
-simultaneous conversations lifted to N) that is dropped at the end; ``--redis`` adds a
-Redis broker. Everything is bounded in time and cleaned up, even on errors or Ctrl-C.
+For each target in turn (the chat, the bare websockets relay of ``bench/relay.py``, then
+the persisted floor of ``bench/floor.py``: flask-sock on gevent committing one INSERT per
+message before relaying it) it starts the server as a subprocess on a free 127.0.0.1
+port, runs ``bench/loadgen.py`` in another process (N visitor sockets and one operator
+socket per ``--per-shop`` conversations; every visitor sends one message a second, its
+operator answers each at once), samples the server's memory and CPU from /proc
+meanwhile, stops the server, and finally prints a table of all with the ratios ours /
+relay and ours / floor (``--only`` picks targets). The chat runs on a fresh MariaDB
+database (the module installed, one signed-in employee per operator socket, the
+merchant's cap on simultaneous conversations lifted) that is dropped at the end, the
+floor on a fresh database of its own; ``--redis`` adds a Redis broker to the chat.
+Everything is bounded in time and cleaned up, even on errors or Ctrl-C.
 
 The machine this was written on has 2 cores: the load generator, the server and MariaDB
-share them, so absolute figures are pessimistic; the ratio to the relay is the figure.
+share them, so absolute figures are pessimistic; the ratios to the references are the figure.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import json
 import math
 import os
 import pathlib
+import re
 import resource
 import signal
 import socket
@@ -169,20 +173,37 @@ def load(plan: dict[str, Any], server_pid: int, timeout: float) -> dict[str, Any
     return result
 
 
-# --- the reference ---------------------------------------------------------------------------
+# --- the references --------------------------------------------------------------------------
 
-def run_reference(args: argparse.Namespace, logs: pathlib.Path) -> dict[str, Any]:
-    port = free_port()
+def relay_plan(args: argparse.Namespace, port: int) -> dict[str, Any]:
+    """The load of a reference (relay or floor): the same sockets and traffic as the chat's."""
     base = f"ws://127.0.0.1:{port}"
     groups = math.ceil(args.conversations / args.per_shop)
-    plan = {"mode": "relay", "duration": args.duration, "rate": args.rate,
+    return {"mode": "relay", "duration": args.duration, "rate": args.rate,
             "operators": [{"url": f"{base}/operator/{g}"} for g in range(groups)],
             "visitors": [{"url": f"{base}/visitor/{i % groups}/{i}", "id_conversation": i,
                           "operator": i % groups}
                          for i in range(1, args.conversations + 1)]}
+
+
+def run_reference(args: argparse.Namespace, logs: pathlib.Path) -> dict[str, Any]:
+    port = free_port()
     command = [sys.executable, str(HERE / "relay.py"), "--port", str(port)]
     with running(command, dict(os.environ), port, logs / "relay.log") as process:
-        return load(plan, process.pid, args.duration + 300)
+        return load(relay_plan(args, port), process.pid, args.duration + 300)
+
+
+def run_floor(args: argparse.Namespace, logs: pathlib.Path) -> dict[str, Any]:
+    """The persisted floor under the same load; ``stored``: the rows it committed."""
+    port = free_port()
+    command = [sys.executable, str(HERE / "floor.py"), "--port", str(port),
+               "--worker-connections", str(2 * args.conversations + 100)]
+    log_path = logs / "floor.log"
+    with running(command, dict(os.environ), port, log_path) as process:
+        result = load(relay_plan(args, port), process.pid, args.duration + 300)
+    found = re.search(r"floor stored (\d+) messages", log_path.read_text(errors="replace"))
+    result["stored"] = int(found.group(1)) if found else None
+    return result
 
 
 # --- the chat --------------------------------------------------------------------------------
@@ -229,26 +250,47 @@ ROWS = (
     ("server CPU (s)", lambda r: r["server"]["cpu_seconds"]),
     ("MariaDB CPU meanwhile (s)", lambda r: r["server"].get("database_cpu_seconds", "-")),
 )
+CHAT, RELAY, FLOOR = "psonlinechat", "websockets relay", "persisted floor"
 RATIO_ROWS = {"delivered / s", "visitor→operator p50 (ms)", "visitor→operator p99 (ms)",
               "operator→visitor p50 (ms)", "operator→visitor p99 (ms)", "max latency (ms)",
               "server peak RSS, all processes (MB)", "server CPU (s)"}
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:
+    """A Markdown table of ``results`` (keyed by target name), with a ratio column ours /
+    relay and ours / floor for each reference that ran beside the chat."""
     names = list(results)
-    ratio = " | ours / reference |" if len(names) == 2 else " |"
-    lines = ["| figure | " + " | ".join(names) + ratio,
-             "|---" * (len(names) + 1 + (len(names) == 2)) + "|"]
+    ours = next((name for name in names if name.startswith(CHAT)), None)
+    ratios = [(f"ours / {short}", name) for short, prefix in (("relay", RELAY), ("floor", FLOOR))
+              for name in names if ours and name.startswith(prefix)]
+    lines = ["| figure | " + " | ".join(names + [title for title, _ in ratios]) + " |",
+             "|---" * (len(names) + len(ratios) + 1) + "|"]
     for label, get in ROWS:
-        values = [get(results[name]) for name in names]
-        cells = [str(v) for v in values]
-        if len(names) == 2:
-            ratio = ""
-            if label in RATIO_ROWS and isinstance(values[0], (int, float)) and values[1]:
-                ratio = f"{values[0] / values[1]:.2f}"
-            cells.append(ratio)
+        values = {name: get(results[name]) for name in names}
+        cells = [str(values[name]) for name in names]
+        for _, reference in ratios:
+            mine, theirs = values[ours], values[reference]
+            usable = label in RATIO_ROWS and isinstance(mine, (int, float)) \
+                and isinstance(theirs, (int, float)) and theirs
+            cells.append(f"{mine / theirs:.2f}" if usable else "")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+TARGETS = ("chat", "reference", "floor")
+
+
+def targets(text: str) -> list[str]:
+    """``--only``: one target or a comma-separated list (``relay`` is ``reference``).
+
+    :raises argparse.ArgumentTypeError: an unknown target.
+    """
+    chosen = [{"relay": "reference"}.get(part.strip(), part.strip())
+              for part in text.split(",") if part.strip()]
+    unknown = [part for part in chosen if part not in TARGETS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(TARGETS)}, not {text!r}")
+    return chosen
 
 
 def main() -> None:
@@ -261,7 +303,8 @@ def main() -> None:
     parser.add_argument("--worker-class", choices=("gevent", "gthread"), default="gevent")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--redis", metavar="URL", help="run the chat with this Redis broker")
-    parser.add_argument("--only", choices=("chat", "reference"), help="run one target only")
+    parser.add_argument("--only", type=targets, default=list(TARGETS), metavar="TARGETS",
+                        help="chat, reference (the relay), floor, or a list: chat,floor")
     parser.add_argument("--logs", type=pathlib.Path, default=pathlib.Path("/tmp"),
                         help="where the servers' logs go")
     parser.add_argument("--json", type=pathlib.Path, help="also write the results here")
@@ -275,15 +318,21 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     results: dict[str, dict[str, Any]] = {}
-    if args.only != "reference":
-        results[f"psonlinechat ({args.worker_class})"] = run_chat(args, args.logs)
-    if args.only != "chat":
-        results["websockets relay"] = run_reference(args, args.logs)
+    if "chat" in args.only:
+        results[f"{CHAT} ({args.worker_class})"] = run_chat(args, args.logs)
+    if "reference" in args.only:
+        results[RELAY] = run_reference(args, args.logs)
+    if "floor" in args.only:
+        results[f"{FLOOR} (flask-sock, gevent)"] = run_floor(args, args.logs)
     print(f"{args.conversations} conversations, {math.ceil(args.conversations / args.per_shop)} "
           f"shops with one operator socket each, "
           f"{args.rate:g} message/s per visitor, each answered, {args.duration:g} s, "
           f"{os.cpu_count()} cores shared by server, load generator and MariaDB\n")
     print(table(results))
+    for name, result in results.items():
+        if result.get("stored") is not None:
+            sent = result["sent"]["visitor"] + result["sent"]["operator"]
+            print(f"\n{name}: {result['stored']} messages committed of {sent} sent")
     for name, result in results.items():
         if result["errors"]:
             print(f"\n{name}: first errors: {result['errors'][:5]}")
