@@ -14,6 +14,7 @@ from psonlinechat.hookspecs import hookimpl
 from psonlinechat.shop.identity import Employee, Visitor
 from psonlinechat.shop.request_facts import RequestFacts
 from psonlinechat.web.extension import OnlineChat, get_state
+from psonlinechat.web.fragments import render_hook
 
 __version__ = "0.1.0"
 
@@ -32,4 +33,5 @@ __all__ = [
     "Visitor",
     "get_state",
     "hookimpl",
+    "render_hook",
 ]

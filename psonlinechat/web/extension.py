@@ -19,7 +19,7 @@ from psonlinechat.chat.engine import Chat
 from psonlinechat.shop.database import ShopDatabase
 from psonlinechat.shop.identity import Employee, Visitor
 from psonlinechat.store import engine as store_engine
-from psonlinechat.web import blueprint, commands, offline
+from psonlinechat.web import blueprint, commands, fragments, offline
 from psonlinechat.web import plugins as plugin_manager
 from psonlinechat.web.sockets import routes
 from psonlinechat.web.state import EXTENSION_NAME, ChatState
@@ -86,6 +86,7 @@ class OnlineChat:
         bp = blueprint.create_blueprint(state)
         routes.register(app, bp, state)
         offline.register(bp, state)
+        fragments.register(bp, state)
         app.register_blueprint(bp, url_prefix=settings.url_prefix)
         app.cli.add_command(commands.flask_group)
 
