@@ -4,7 +4,9 @@
 the module touches, from :mod:`psonlinechat.store.tables`), installs the module with the real
 installer, seeds the shop once, and mounts the blueprint under ``/psonlinechat`` as a
 shop's proxy would, next to a storefront and a back office of its own. The module's mail
-goes to ``<data>/outbox`` (``state.mailer``, an :class:`OutboxMailer`).
+goes to ``<data>/outbox`` (``state.mailer``, an :class:`OutboxMailer`). The shop's pages
+get the hooks' fragments through :class:`~psonlinechat.web.inject.FragmentInjector`, as a
+proxied shop would (the back office's, ``displayBackOffice*``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.resources
 import os
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import Flask
@@ -25,6 +28,8 @@ from psonlinechat.shop import installer
 from psonlinechat.store import configuration, demo_shop
 from psonlinechat.store.tables import build
 from psonlinechat.web.extension import OnlineChat, get_state
+from psonlinechat.web.inject import FragmentInjector
+from psonlinechat.web.state import ChatState
 
 ADMIN_PATH = "/admin-demo"
 
@@ -84,7 +89,27 @@ def create_app(data: str | os.PathLike[str] = "demo-data", *, reset: bool = Fals
     app.jinja_env.globals["csrf_token"] = csrf.token
     app.register_blueprint(storefront.bp)
     app.register_blueprint(backoffice.bp)
+    app.wsgi_app = FragmentInjector(  # type: ignore[method-assign]
+        app.wsgi_app, app, back_office=_is_back_office, pages=_is_shop_page(state))
     return app
+
+
+def _is_back_office(environ: dict) -> bool:
+    """Whether a request is for the demo's back office."""
+    path = environ.get("PATH_INFO") or "/"
+    return path == ADMIN_PATH or path.startswith(ADMIN_PATH + "/")
+
+
+def _is_shop_page(state: ChatState) -> Callable[[dict], bool]:
+    """``fn(environ)``: whether a request is for one of the shop's own pages (not the
+    module's, under its prefix), which get the hooks' fragments as a proxied shop would."""
+    prefix = state.settings.url_prefix
+
+    def is_shop_page(environ: dict) -> bool:
+        path = environ.get("PATH_INFO") or "/"
+        return not (path == prefix or path.startswith(prefix + "/"))
+
+    return is_shop_page
 
 
 def _prepare_database(engine: sa.Engine, domain: str, made: DemoSecrets) -> None:
