@@ -15,6 +15,7 @@ from psonlinechat.shop.identity import Employee, Visitor
 from psonlinechat.shop.request_facts import RequestFacts
 from psonlinechat.web.extension import OnlineChat, get_state
 from psonlinechat.web.fragments import render_hook
+from psonlinechat.web.inject import FragmentInjector
 
 __version__ = "0.1.0"
 
@@ -23,6 +24,7 @@ __all__ = [
     "ConfigError",
     "ConversationArchived",
     "Employee",
+    "FragmentInjector",
     "MailError",
     "OnlineChat",
     "PsOnlineChatError",
