@@ -35,12 +35,9 @@ class OperatorSocket(ChatSocket):
 
     def on_hello(self, frame: protocol.Frame) -> None:
         id_shop = frame.get("id_shop", self.default_shop)
-        with self.chat.ctx.connect() as conn:
-            t = self.chat.ctx.tables
-            if shops.get_shop(conn, t, id_shop) is None or not shops.employee_serves_shop(
-                    conn, t, self.employee.id_employee, self.employee.id_profile, id_shop):
-                # One answer for both, so that an employee learns nothing of other shops.
-                raise ChatError("not_found", f"no shop {id_shop}")
+        if not self.chat.ctx.read(lambda conn: self._serves(conn, id_shop)):
+            # One answer for both, so that an employee learns nothing of other shops.
+            raise ChatError("not_found", f"no shop {id_shop}")
         self.id_shop = id_shop
         last_seqs = frame.get("last_seqs", {})
         # What the console has is never sent again, and the broker's events wait until the
@@ -53,9 +50,9 @@ class OperatorSocket(ChatSocket):
             operator = self.chat.operators.socket_opened(self.employee.id_employee, id_shop)
             self.opened = True
             items = self._replay(id_shop, last_seqs)
-            with self.chat.ctx.connect() as conn:
-                state = self.chat.operators.availability(conn, id_shop)
-                present = self.chat.operators_present(conn, id_shop)
+            state, present = self.chat.ctx.read(lambda conn: (
+                self.chat.operators.availability(conn, id_shop),
+                self.chat.operators_present(conn, id_shop)))
             self.send({"type": "recap", "id_employee": self.employee.id_employee,
                        "id_shop": id_shop, "online": operator.online,
                        "operator_name": self.conversations.operator_name(id_shop),
@@ -63,6 +60,12 @@ class OperatorSocket(ChatSocket):
                        "conversations": items, "limits": self.limits()})
         finally:
             self.outbox.release()
+
+    def _serves(self, conn: Any, id_shop: int) -> bool:
+        """Whether ``id_shop`` exists and the employee may serve it."""
+        t = self.chat.ctx.tables
+        return shops.get_shop(conn, t, id_shop) is not None and shops.employee_serves_shop(
+            conn, t, self.employee.id_employee, self.employee.id_profile, id_shop)
 
     def _replay(self, id_shop: int, last_seqs: dict[int, int]) -> list[dict[str, Any]]:
         """The shop's active conversations, each with its events after ``last_seqs``
