@@ -99,11 +99,6 @@ def chat_for(state: ChatState) -> Chat:
     return state.chat()
 
 
-def shutdown(state: ChatState) -> None:
-    """Stop the app's chat engine if it was started (:meth:`ChatState.stop_chat`)."""
-    state.stop_chat()
-
-
 def get_state(app: Flask | None = None) -> ChatState:
     """The bridge's state for ``app`` (default: the current app).
 

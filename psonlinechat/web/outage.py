@@ -39,11 +39,6 @@ class Outage:
         self._since: float | None = None
         self._lock = threading.Lock()
 
-    @property
-    def ongoing(self) -> bool:
-        """Whether the last word was a failure."""
-        return self._since is not None
-
     def failed(self, exc: Exception) -> None:
         """The database failed for a request: log it if it is the first failure since it
         last worked."""
