@@ -11,10 +11,12 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from psonlinechat.chat import protocol
+from psonlinechat.config import Settings
+from psonlinechat.web.sockets.frames import frame_limit
 
 FAST = settings(max_examples=200, deadline=None, database=None)
-#: What a chat socket allows with the default MAX_MESSAGE_LENGTH (chat_socket.py).
-MAX_BYTES = max(4096, 2000 * 6 + 1024)
+#: What a chat socket allows with the default MAX_MESSAGE_LENGTH.
+MAX_BYTES = frame_limit(Settings().max_message_length)
 FRAME_TABLES = st.sampled_from([protocol.VISITOR_FRAMES, protocol.OPERATOR_FRAMES])
 
 json_values = st.recursive(
