@@ -45,7 +45,6 @@ import os
 import pathlib
 import random
 import re
-import resource
 import shutil
 import signal
 import socket
@@ -62,7 +61,8 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from load import free_port, process_tree, running  # noqa: E402  (puts the repository on sys.path)
+# load puts the repository on sys.path
+from load import free_port, most_open_files, process_tree, running, shared_arguments  # noqa: E402
 
 FAULTS = ("kill9", "mariadb", "redis")
 BACKOFF_BASE, BACKOFF_CAP = 0.5, 8.0  # seconds: 0.25–0.5, 0.5–1, 1–2, … 4–8
@@ -845,11 +845,10 @@ def drill_on(args: argparse.Namespace, mariadb: PrivateMariaDB,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--conversations", type=int, default=50)
-    parser.add_argument("--per-shop", type=int, default=5,
-                        help="conversations per shop; one operator socket answers each shop")
+    shared_arguments(parser, conversations=50, per_shop=5,
+                     logs="where the server's log goes (drill-serve.log)",
+                     json_help="also write the figures here")
     parser.add_argument("--fault", choices=(*FAULTS, "all"), default="all")
-    parser.add_argument("--rate", type=float, default=1.0, help="messages a second per visitor")
     parser.add_argument("--baseline-seconds", type=float, default=10.0,
                         help="the quiet phase before the faults")
     parser.add_argument("--phase-seconds", type=float, default=40.0,
@@ -862,15 +861,11 @@ def main() -> None:
     parser.add_argument("--serve-command", help="the psonlinechat command to run serve with "
                         "(default: the one next to this Python)")
     parser.add_argument("--seed", type=int, default=8, help="for the reconnection jitter")
-    parser.add_argument("--logs", type=pathlib.Path, default=pathlib.Path("/tmp"),
-                        help="where the server's log goes (drill-serve.log)")
-    parser.add_argument("--json", type=pathlib.Path, help="also write the figures here")
     args = parser.parse_args()
     if args.conversations < 1 or args.per_shop < 1 or args.rate <= 0:
         parser.error("--conversations, --per-shop and --rate must be positive")
     args.faults = FAULTS if args.fault == "all" else (args.fault,)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    most_open_files(parser)
 
     root = pathlib.Path(tempfile.mkdtemp(prefix="psonlinechat-drill-"))
     services: list[Service] = []

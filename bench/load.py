@@ -293,29 +293,41 @@ def targets(text: str) -> list[str]:
     return chosen
 
 
+def shared_arguments(parser: argparse.ArgumentParser, *, conversations: int, per_shop: int,
+                     logs: str, json_help: str) -> None:
+    """The options the load run and the drill share (``--conversations``, ``--per-shop``,
+    ``--rate``, ``--logs``, ``--json``), with each one's defaults and helps."""
+    parser.add_argument("--conversations", type=int, default=conversations)
+    parser.add_argument("--per-shop", type=int, default=per_shop,
+                        help="conversations per shop; one operator socket answers each shop")
+    parser.add_argument("--rate", type=float, default=1.0, help="messages a second per visitor")
+    parser.add_argument("--logs", type=pathlib.Path, default=pathlib.Path("/tmp"), help=logs)
+    parser.add_argument("--json", type=pathlib.Path, help=json_help)
+
+
+def most_open_files(parser: argparse.ArgumentParser, needed: int = 0) -> None:
+    """Raise this process's open-file limit to the hard limit (the sockets' children inherit
+    it); ``parser.error`` when the hard limit is below ``needed``."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        parser.error(f"{needed} open files needed but the hard limit is {hard} (ulimit -Hn)")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--conversations", type=int, default=100)
-    parser.add_argument("--per-shop", type=int, default=10,
-                        help="conversations per shop; one operator socket answers each shop")
+    shared_arguments(parser, conversations=100, per_shop=10,
+                     logs="where the servers' logs go", json_help="also write the results here")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of sending")
-    parser.add_argument("--rate", type=float, default=1.0, help="messages a second per visitor")
     parser.add_argument("--worker-class", choices=("gevent", "gthread"), default="gevent")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--redis", metavar="URL", help="run the chat with this Redis broker")
     parser.add_argument("--only", type=targets, default=list(TARGETS), metavar="TARGETS",
                         help="chat, reference (the relay), floor, or a list: chat,floor")
-    parser.add_argument("--logs", type=pathlib.Path, default=pathlib.Path("/tmp"),
-                        help="where the servers' logs go")
-    parser.add_argument("--json", type=pathlib.Path, help="also write the results here")
     args = parser.parse_args()
     if args.conversations < 1 or args.per_shop < 1 or args.duration <= 0:
         parser.error("--conversations, --per-shop and --duration must be positive")
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    needed = 4 * args.conversations + 256
-    if hard != resource.RLIM_INFINITY and hard < needed:
-        parser.error(f"{needed} open files needed but the hard limit is {hard} (ulimit -Hn)")
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    most_open_files(parser, needed=4 * args.conversations + 256)
 
     results: dict[str, dict[str, Any]] = {}
     if "chat" in args.only:
