@@ -83,10 +83,7 @@ def employee_required(view: Callable[..., Any] | None = None, *, api: bool = Fal
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            employee = authenticate_employee()
-            if employee is None:
-                return unauthorised("api" if api else "page")
-            g.psonlinechat_employee = employee
+            require_employee("api" if api else "page")
             return fn(*args, **kwargs)
         return wrapper
 
