@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from psonlinechat.mail.transports import Mailer, NeverMailer, SendmailMailer, SmtpMailer
+from psonlinechat.prestashop.php import php_int
 from psonlinechat.store import configuration, module
 from psonlinechat.store.tables import Tables
 
@@ -43,8 +44,9 @@ class MailSettings:
 
 
 def _int(value: object, default: int) -> int:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else default
+    """``value`` as PHP's ``(int)`` reads it, when that is positive; else ``default``."""
+    number = php_int(value)
+    return number if number > 0 else default
 
 
 def read(conn: sa.Connection, t: Tables, id_shop: int) -> MailSettings:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from psonlinechat.errors import ShopError
 from psonlinechat.mail import queue as mail_queue
+from psonlinechat.mail import settings as mail_settings
 from psonlinechat.mail.offline import receive
 from psonlinechat.mail.queue import MailQueue, backoff
 from psonlinechat.mail.transports import OutboxMailer
@@ -116,6 +117,21 @@ def test_method_3_sends_nothing_and_counts_as_done(mail_shop):
         received, queue = post(db, shop, Clock())
         assert queue.send(received.id_mail) == "sent"
         assert server.messages == []
+
+
+def test_mail_settings_read_numbers_as_php_casts_them(mail_shop):
+    """PS_MAIL_* numbers are read as PHP's (int) reads them: leading ASCII digits; a value
+    without any (a superscript two, fullwidth digits) keeps the default instead of failing."""
+    db, shop = mail_shop
+    set_config(db, PS_MAIL_METHOD=" 2", PS_MAIL_SERVER="127.0.0.1",
+               PS_MAIL_SMTP_PORT="\u00b2", PS_LANG_DEFAULT="\uff11")
+    with shop.connect() as conn:
+        read = mail_settings.read(conn, shop.tables, db.ids["shop"])
+    assert (read.method, read.port, read.default_iso) == (mail_settings.SMTP, 25, "en")
+    set_config(db, PS_MAIL_SMTP_PORT="587 ", PS_MAIL_METHOD="-2")
+    with shop.connect() as conn:
+        read = mail_settings.read(conn, shop.tables, db.ids["shop"])
+    assert (read.method, read.port) == (mail_settings.SENDMAIL, 587)
 
 
 def test_the_hosts_mailer_replaces_the_shops_transport(mail_shop, tmp_path):
