@@ -1,6 +1,6 @@
 """Operator availability: the online switch, presence over every worker, the grace period.
 
-The database is where every worker sees presence (see :mod:`repositories.operators`).
+The database is where every worker sees presence (see :mod:`psonlinechat.store.operators`).
 :class:`Operators` counts sockets, refreshes heartbeats, and runs a sweeper thread that
 switches absent operators offline: those whose last socket closed more than
 ``operator_grace_seconds`` ago, or whose worker stopped beating (crashed) for
@@ -53,11 +53,20 @@ class Operators:
 
         :param locking: count with a locking read (inside :func:`conv_repo.lock_shop`).
         """
-        t = self.ctx.tables
+        present = repo.present_ids(conn, self.ctx.tables, id_shop, self.presence())
+        return self._state(conn, id_shop, present, locking=locking)
+
+    def state_and_present(self, conn: sa.Connection, id_shop: int) -> tuple[str, list[int]]:
+        """:meth:`availability` and the ids of the operators present, from one read of
+        their presence."""
+        present = repo.present_ids(conn, self.ctx.tables, id_shop, self.presence())
+        return self._state(conn, id_shop, present), present
+
+    def _state(self, conn: sa.Connection, id_shop: int, present: list[int], *,
+               locking: bool = False) -> str:
         module = self.ctx.module_settings(conn, id_shop)
-        if (repo.present_ids(conn, t, id_shop, self.presence())
-                and conv_repo.count_ongoing(conn, t, id_shop, locking=locking)
-                < module.max_chats):
+        if present and conv_repo.count_ongoing(conn, self.ctx.tables, id_shop,
+                                               locking=locking) < module.max_chats:
             return ONLINE
         return OFFLINE_FORM if module.offline_mode else UNAVAILABLE
 
@@ -66,11 +75,7 @@ class Operators:
 
         :raises ShopError: the database failed, or is still away.
         """
-        def read(conn: sa.Connection) -> tuple[str, list[int]]:
-            return (self.availability(conn, id_shop),
-                    repo.present_ids(conn, self.ctx.tables, id_shop, self.presence()))
-
-        state, present = self.ctx.read(read)
+        state, present = self.ctx.read(lambda conn: self.state_and_present(conn, id_shop))
         self.ctx.publish(visitors_channel(id_shop), {"type": "state", "state": state})
         self.ctx.publish(shop_channel(id_shop), {
             "type": "presence", "operators_online": present, "state": state})
