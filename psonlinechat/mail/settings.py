@@ -14,7 +14,13 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from psonlinechat.mail.transports import Mailer, NeverMailer, SendmailMailer, SmtpMailer
+from psonlinechat.mail.transports import (
+    SENDMAIL_COMMAND,
+    Mailer,
+    NeverMailer,
+    SendmailMailer,
+    SmtpMailer,
+)
 from psonlinechat.prestashop.php import php_int
 from psonlinechat.store import configuration, module
 from psonlinechat.store.tables import Tables
@@ -23,8 +29,6 @@ SENDMAIL, SMTP, NEVER = 1, 2, 3
 KEYS = ("PS_MAIL_METHOD", "PS_MAIL_SERVER", "PS_MAIL_SMTP_PORT", "PS_MAIL_USER",
         "PS_MAIL_PASSWD", "PS_MAIL_SMTP_ENCRYPTION", "PS_SHOP_EMAIL", "PS_SHOP_NAME",
         "PS_LANG_DEFAULT")
-#: The sendmail command of method 1; ``PSONLINECHAT_SENDMAIL`` (split on spaces) replaces it.
-SENDMAIL_COMMAND = ("/usr/sbin/sendmail", "-t", "-i")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,7 +81,8 @@ def transport(settings: MailSettings, sendmail: Sequence[str] | None = None,
     """The transport ``settings.method`` chooses.
 
     :param sendmail: the command of method 1 (default: ``PSONLINECHAT_SENDMAIL`` from the
-        environment, else :data:`SENDMAIL_COMMAND`).
+        environment, split on spaces, else
+        :data:`~psonlinechat.mail.transports.SENDMAIL_COMMAND`).
     :param context: the TLS context of method 2 (default: the system's).
     :raises OSError: method 2 without a server (the queue retries: the merchant may fix it).
     """

@@ -22,6 +22,10 @@ import subprocess
 from collections.abc import Sequence
 from typing import Protocol
 
+#: The sendmail command of ``PS_MAIL_METHOD`` 1 (``PSONLINECHAT_SENDMAIL`` may replace it,
+#: see :func:`psonlinechat.mail.settings.transport`).
+SENDMAIL_COMMAND = ("/usr/sbin/sendmail", "-t", "-i")
+
 
 class Mailer(Protocol):
     """Something that delivers a finished message."""
@@ -71,7 +75,7 @@ class SendmailMailer:
     :param timeout: seconds the program may take.
     """
 
-    def __init__(self, command: Sequence[str] = ("/usr/sbin/sendmail", "-t", "-i"),
+    def __init__(self, command: Sequence[str] = SENDMAIL_COMMAND,
                  timeout: float = 30) -> None:
         self.command = list(command)
         self.timeout = timeout
