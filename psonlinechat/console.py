@@ -21,8 +21,9 @@ from psonlinechat import config
 from psonlinechat.demo.command import demo_command
 from psonlinechat.errors import PsOnlineChatError
 from psonlinechat.serve.command import serve_command
+from psonlinechat.serve.wsgi import create_app
 from psonlinechat.web import commands
-from psonlinechat.web.extension import ChatState, OnlineChat
+from psonlinechat.web.extension import ChatState
 
 
 @click.group()
@@ -36,12 +37,9 @@ def build_app(prestashop_root: str | None = None, database_url: str | None = Non
 
     :raises ConfigError: a setting is missing or malformed.
     """
-    app = Flask("psonlinechat")
-    app.config.update(config.from_environ(prestashop_root=prestashop_root,
+    return create_app(config.from_environ(prestashop_root=prestashop_root,
                                           database_url=database_url,
                                           table_prefix=table_prefix))
-    OnlineChat(app)
-    return app
 
 
 def shop_options(command: Callable[..., Any]) -> Callable[..., Any]:

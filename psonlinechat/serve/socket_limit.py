@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from psonlinechat.web.outage import RETRY_AFTER_SECONDS
+
 
 class WholeFrameSocket:
     """The client connection as simple-websocket sees it: every ``send`` whole and alone.
@@ -113,7 +115,7 @@ class SocketLimit:
         start_response("503 Service Unavailable", [
             ("Content-Type", "text/plain; charset=utf-8"),
             ("Content-Length", str(len(body))),
-            ("Retry-After", "5"),
+            ("Retry-After", str(RETRY_AFTER_SECONDS)),
             ("Connection", "close"),
         ])
         return [body]
