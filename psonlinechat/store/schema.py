@@ -13,14 +13,6 @@ REQUIRED_SHOP_TABLES = (
 )
 
 
-def table_columns(conn: sa.Connection, prefix: str) -> dict[str, set[str]]:
-    """Map each table of the current database whose name starts with ``prefix`` to its columns."""
-    inspector = sa.inspect(conn)
-    names = [name for name in inspector.get_table_names() if name.startswith(prefix)]
-    return {name[len(prefix):]: {col["name"] for col in inspector.get_columns(name)}
-            for name in names}
-
-
 def missing_shop_tables(conn: sa.Connection, prefix: str) -> list[str]:
     """The required PrestaShop tables that the database lacks, with their prefix."""
     present = set(sa.inspect(conn).get_table_names())
