@@ -34,7 +34,6 @@ from psonlinechat.store.tables import Tables
 
 log = logging.getLogger(__name__)
 
-READ_COMMITTED = "READ COMMITTED"
 T = TypeVar("T")
 
 
@@ -156,10 +155,10 @@ class ChatContext:
     def _attempt(self, work: Callable[[sa.Connection], T]) -> tuple[T, AfterCommit]:
         with self.connect() as conn:
             if (conn.dialect.name in {"mysql", "mariadb"}
-                    and conn.default_isolation_level != READ_COMMITTED):
+                    and conn.default_isolation_level != db.ISOLATION_LEVEL):
                 # every read sees the latest commit, also after the first one (the app's
                 # engine is made so, see db.create_engine: nothing to set)
-                conn.execution_options(isolation_level=READ_COMMITTED)
+                conn.execution_options(isolation_level=db.ISOLATION_LEVEL)
             queue = self._queues[id(conn)] = AfterCommit()
             try:
                 with conn.begin():
