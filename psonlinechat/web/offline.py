@@ -27,7 +27,7 @@ from psonlinechat.errors import ShopError
 from psonlinechat.mail.offline import receive
 from psonlinechat.mail.queue import MailQueue
 from psonlinechat.web import plugins as plugin_calls
-from psonlinechat.web.sockets.routes import origin_allowed
+from psonlinechat.web.sockets.routes import request_origin_allowed
 from psonlinechat.web.state import ChatState
 
 logger = logging.getLogger(__name__)
@@ -96,10 +96,7 @@ def _guard(state: ChatState, limiter: RateLimit) -> Response | None:
         return _refused(411, "length_required")
     if request.content_length > MAX_BODY:
         return _refused(413, "too_large", limit=MAX_BODY)
-    origins = request.headers.getlist("Origin")
-    if len(origins) != 1 or not origin_allowed(
-            origins[0], f"{request.scheme}://{request.host}", state.chat().shop_hosts(),
-            state.settings.allowed_origins):
+    if not request_origin_allowed(state):
         return _refused(403, "origin")
     wait = limiter.hit(request.remote_addr or "")
     if wait:

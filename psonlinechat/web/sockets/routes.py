@@ -83,6 +83,18 @@ def ascii_host(host: str) -> str:
     return name + colon + port
 
 
+def request_origin_allowed(state: ChatState) -> bool:
+    """Whether the current request carries one ``Origin`` that :func:`origin_allowed` lets
+    in (the sockets' handshakes and the offline form's posts share this rule).
+
+    :raises ShopError: the shop's database is out of reach (its hosts are read).
+    """
+    origins = request.headers.getlist("Origin")
+    return len(origins) == 1 and origin_allowed(
+        origins[0], f"{request.scheme}://{request.host}", state.chat().shop_hosts(),
+        state.settings.allowed_origins)
+
+
 def handshake_refusal(state: ChatState, *, operator: bool) -> Response | None:
     """Why the socket handshake of the current request is refused, before the upgrade:
     403 for a foreign Origin (or several), 401 without an employee; ``None`` to go on. Who
@@ -91,11 +103,7 @@ def handshake_refusal(state: ChatState, *, operator: bool) -> Response | None:
 
     :raises ShopError: the shop's database is out of reach.
     """
-    chat = state.chat()
-    origins = request.headers.getlist("Origin")
-    if len(origins) != 1 or not origin_allowed(
-            origins[0], f"{request.scheme}://{request.host}", chat.shop_hosts(),
-            state.settings.allowed_origins):
+    if not request_origin_allowed(state):
         return Response("this origin may not open chat sockets\n", 403, mimetype="text/plain")
     with state.shop.connect():  # checked out with a ping: the socket needs it at once
         state.identify_visitor(request)
