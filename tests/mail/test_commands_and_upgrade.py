@@ -13,7 +13,8 @@ from psonlinechat.store import module
 from psonlinechat.web.extension import OnlineChat
 from tests.mail.conftest import Clock, rows, smtp_config
 from tests.mail.test_queue import post
-from tests.support.smtp import SmtpServer, free_port
+from tests.support.served import free_port
+from tests.support.smtp import SmtpServer
 
 
 def shop_args(db):

@@ -19,7 +19,8 @@ from psonlinechat.mail.queue import MailQueue, backoff
 from psonlinechat.mail.transports import OutboxMailer
 from psonlinechat.store import offline_messages as repo
 from tests.mail.conftest import NOTIFY, Clock, rows, set_config, smtp_config, visitor_of
-from tests.support.smtp import SmtpServer, free_port
+from tests.support.served import free_port
+from tests.support.smtp import SmtpServer
 
 POST = {"firstname": "Ann", "lastname": "Lee", "email": "ann@example.test",
         "message": "Is the red one in stock?"}

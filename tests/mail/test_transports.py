@@ -16,7 +16,8 @@ import pytest
 from psonlinechat.mail import messages
 from psonlinechat.mail.settings import MailSettings, transport
 from psonlinechat.mail.transports import NeverMailer, SendmailMailer, SmtpMailer
-from tests.support.smtp import SmtpServer, TestCertificate, free_port
+from tests.support.served import free_port
+from tests.support.smtp import SmtpServer, TestCertificate
 
 VARIABLES = {"shop_name": "Test shop", "firstname": "Ann", "lastname": "Lee",
              "email": "ann@example.test", "phone": "", "message": "Is it in stock?"}

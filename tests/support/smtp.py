@@ -17,7 +17,6 @@ import email
 import email.message
 import email.policy
 import ipaddress
-import socket
 import ssl
 import tempfile
 import threading
@@ -30,12 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-
-def free_port() -> int:
-    """A TCP port nobody listens on (for now) on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support.served import free_port
 
 
 @dataclasses.dataclass(frozen=True)
