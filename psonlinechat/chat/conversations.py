@@ -270,7 +270,7 @@ class Conversations:
             conversation = self._locked(conn, id_conversation, id_shop)
             before = (conversation.customer_seen_seq if by == "customer"
                       else conversation.operator_seen_seq)
-            mark = repo.mark_seen(conn, t, id_conversation, by=by, seq=seq, now=now)
+            mark = repo.mark_seen(conn, t, conversation, by=by, seq=seq, now=now)
             if mark > before:
                 self.publisher.seen(conn, id_conversation, id_shop, by=by, seq=mark)
             return mark

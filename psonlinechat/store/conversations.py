@@ -260,24 +260,23 @@ def set_status(conn: sa.Connection, t: Tables, id_conversation: int, status: str
     conn.execute(sa.update(c).where(c.c.id_conversation == id_conversation).values(**values))
 
 
-def mark_seen(conn: sa.Connection, t: Tables, id_conversation: int, *, by: str, seq: int,
+def mark_seen(conn: sa.Connection, t: Tables, locked: Conversation, *, by: str, seq: int,
               now: dt.datetime) -> int:
-    """Mark the other side's messages up to ``seq`` as seen by ``by``; return the new mark.
+    """Mark the other side's messages up to ``seq`` as seen by ``by`` in ``locked`` (a
+    conversation whose row the transaction holds locked, as it is now); return the new mark.
 
     The mark only moves forward and never past the log's end.
     """
     c, m = t.conversation, t.message
     column = c.c.customer_seen_seq if by == "customer" else c.c.operator_seen_seq
-    row = conn.execute(sa.select(c.c.last_seq, column)
-                       .where(c.c.id_conversation == id_conversation).with_for_update()).first()
-    if row is None:
-        return 0
-    new_mark = max(row[1], min(seq, row[0]))
-    if new_mark > row[1]:
-        conn.execute(sa.update(c).where(c.c.id_conversation == id_conversation)
+    before = locked.customer_seen_seq if by == "customer" else locked.operator_seen_seq
+    new_mark = max(before, min(seq, locked.last_seq))
+    if new_mark > before:
+        key = locked.id_conversation
+        conn.execute(sa.update(c).where(c.c.id_conversation == key)
                      .values({column.name: new_mark}))
         other = "operator" if by == "customer" else "customer"
         conn.execute(sa.update(m).where(
-            m.c.id_conversation == id_conversation, m.c.seq <= new_mark,
+            m.c.id_conversation == key, m.c.seq <= new_mark,
             m.c.author == other, m.c.date_seen.is_(None)).values(date_seen=now))
     return new_mark

@@ -261,6 +261,20 @@ def test_a_message_costs_three_statements(shop):
         shop.visitor_, token, client_id="b", body="two")) == ["SELECT"]  # a resend
 
 
+def test_a_seen_mark_locks_its_conversation_once(shop):
+    conversations = shop.chat.conversations
+    token = conversations.issue_token()
+    cid = conversations.post_customer(shop.visitor_, token, client_id="a",
+                                      body="hello").event.id_conversation
+    conversations.post_operator(shop.id_employee, shop.id_shop, cid, client_id="b",
+                                body="hi")
+    # the locking read, the mark, the operator's message's date_seen; nothing read twice
+    assert statements_of(shop.state.engine, lambda: conversations.seen(
+        cid, shop.id_shop, by="customer", seq=2)) == ["SELECT", "UPDATE", "UPDATE"]
+    assert statements_of(shop.state.engine, lambda: conversations.seen(
+        cid, shop.id_shop, by="customer", seq=2)) == ["SELECT"]  # already seen: no write
+
+
 @pytest.mark.parametrize("body, cleaned", [
     ("  hello  ", "hello"), ("a\r\nb\rc", "a\nb\nc"), ("tab\there", "tab\there"),
     ("bell\x07 esc\x1b del\x7f c1\x85", "bell esc del c1"), ("<script>", "<script>"),
