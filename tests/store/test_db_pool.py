@@ -1,4 +1,4 @@
-"""The engine's pool (psonlinechat/db.py) against the real MariaDB: what a connection
+"""The engine's pool (psonlinechat/store/engine.py) against the real MariaDB: what a connection
 costs when it is given back, and what it holds."""
 
 from __future__ import annotations
