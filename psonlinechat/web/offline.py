@@ -118,8 +118,8 @@ def _send(queue: MailQueue, id_mail: int | None) -> str:
 
 
 def register(bp: Blueprint, state: ChatState) -> None:
-    """Add ``POST /offline`` to the module's blueprint; its rate limit is the view's
-    ``rate_limit`` attribute. Call before the blueprint is registered."""
+    """Add ``POST /offline`` to the module's blueprint (with a rate limit of its own, see
+    :class:`RateLimit`). Call before the blueprint is registered."""
     limiter = RateLimit()
     actions = plugin_calls.actions_for(state.plugins)
 
@@ -147,5 +147,4 @@ def register(bp: Blueprint, state: ChatState) -> None:
         response.status_code = 201
         return response
 
-    offline_message.rate_limit = limiter  # type: ignore[attr-defined]
     bp.add_url_rule(OFFLINE_PATH, view_func=offline_message, methods=["POST"])
