@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -31,6 +32,8 @@ from psonlinechat.chat.tokens import ResumeTokens, token_hash
 from psonlinechat.shop.identity import Visitor
 from psonlinechat.store import conversations as repo
 from psonlinechat.store.conversations import ARCHIVED, FINISHED, ONGOING, Conversation, Event
+
+T = TypeVar("T")
 
 
 def _check_owner(conversation: Conversation, visitor: Visitor) -> None:
@@ -288,7 +291,7 @@ class Conversations:
         self.publisher.posted(conn, posted)
         return posted
 
-    def _run(self, work: Any) -> Any:
+    def _run(self, work: Callable[[sa.Connection], T]) -> T:
         try:
             return self.ctx.transaction(work)
         except sa.exc.IntegrityError:
