@@ -58,6 +58,8 @@ def receive(shop: ShopDatabase, visitor: Visitor, post: Mapping[str, Any], *,
     :param ip: the client's address.
     :param now: the time to record, naive UTC.
     :raises ShopError: the shop's database failed (nothing was stored).
+    :raises sqlalchemy.exc.DBAPIError: any other statement error, a table missing say
+        (nothing was stored).
     """
     with shop.connect() as conn:
         settings = shop.module_settings(conn, visitor.id_shop)
