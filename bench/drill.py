@@ -62,7 +62,14 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 # load puts the repository on sys.path
-from load import free_port, most_open_files, process_tree, running, shared_arguments  # noqa: E402
+from load import (  # noqa: E402
+    free_port,
+    most_open_files,
+    process_tree,
+    running,
+    shared_arguments,
+    worker_connections,
+)
 
 FAULTS = ("kill9", "mariadb", "redis")
 BACKOFF_BASE, BACKOFF_CAP = 0.5, 8.0  # seconds: 0.25–0.5, 0.5–1, 1–2, … 4–8
@@ -814,7 +821,7 @@ def serve_command(args: argparse.Namespace, port: int) -> list[str]:
                 else [str(pathlib.Path(sys.executable).with_name("psonlinechat"))])
     return [*launcher, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2",
             "--worker-class", "gevent",
-            "--worker-connections", str(2 * args.conversations + 100)]
+            "--worker-connections", str(worker_connections(args.conversations))]
 
 
 def drill_on(args: argparse.Namespace, mariadb: PrivateMariaDB,

@@ -175,6 +175,12 @@ def load(plan: dict[str, Any], server_pid: int, timeout: float) -> dict[str, Any
 
 # --- the references --------------------------------------------------------------------------
 
+def worker_connections(conversations: int) -> int:
+    """gunicorn's ``--worker-connections`` for a run: room for every socket (a visitor's
+    and, at most, an operator's per conversation) and for stragglers."""
+    return 2 * conversations + 100
+
+
 def relay_plan(args: argparse.Namespace, port: int) -> dict[str, Any]:
     """The load of a reference (relay or floor): the same sockets and traffic as the chat's."""
     base = f"ws://127.0.0.1:{port}"
@@ -197,7 +203,7 @@ def run_floor(args: argparse.Namespace, logs: pathlib.Path) -> dict[str, Any]:
     """The persisted floor under the same load; ``stored``: the rows it committed."""
     port = free_port()
     command = [sys.executable, str(HERE / "floor.py"), "--port", str(port),
-               "--worker-connections", str(2 * args.conversations + 100)]
+               "--worker-connections", str(worker_connections(args.conversations))]
     log_path = logs / "floor.log"
     with running(command, dict(os.environ), port, log_path) as process:
         result = load(relay_plan(args, port), process.pid, args.duration + 300)
@@ -222,7 +228,7 @@ def run_chat(args: argparse.Namespace, logs: pathlib.Path) -> dict[str, Any]:
         command = [*launcher, "serve",
                    "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
                    "--worker-class", args.worker_class,
-                   "--worker-connections", str(2 * args.conversations + 100),
+                   "--worker-connections", str(worker_connections(args.conversations)),
                    "--threads", str(2 * args.conversations + 20)]
         with running(command, env, port, logs / f"chat-{args.worker_class}.log") as process:
             result = load(shop.plan(args.duration, args.rate), process.pid, args.duration + 300)
