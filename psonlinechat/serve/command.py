@@ -32,23 +32,8 @@ import click
 from psonlinechat import config as config_module
 from psonlinechat.config import Settings
 from psonlinechat.errors import ConfigError, ServeError
-from psonlinechat.serve.socket_limit import SocketLimit, WholeFrameSocket
-from psonlinechat.serve.worker import (
-    GC_THRESHOLDS,
-    build_wsgi,
-    post_worker_init,
-    tune_gc,
-    unpatched_references,
-    worker_exit,
-)
-
-#: Also the names of :mod:`psonlinechat.serve.socket_limit` and
-#: :mod:`psonlinechat.serve.worker` that lived here before.
-__all__ = ["DEFAULT_BIND", "DEFAULT_GRACEFUL_TIMEOUT", "DEFAULT_THREADS", "DEFAULT_WORKER_CLASS",
-           "DEFAULT_WORKER_CONNECTIONS", "GC_THRESHOLDS", "SPARE_FDS", "WORKER_CLASSES",
-           "ServeError", "ServeOptions", "SocketLimit", "WholeFrameSocket", "build_wsgi",
-           "check_options", "headroom", "raise_fd_limit", "serve", "serve_command", "tune_gc",
-           "unpatched_references", "validated_settings"]
+from psonlinechat.serve.socket_limit import SocketLimit
+from psonlinechat.serve.worker import build_wsgi, post_worker_init, worker_exit
 
 DEFAULT_BIND = "127.0.0.1:8000"
 WORKER_CLASSES = ("gevent", "gthread")
@@ -164,15 +149,6 @@ def raise_fd_limit(needed: int) -> int:
     return target
 
 
-def validated_settings(config: Mapping[str, Any]) -> Settings:
-    """Validate ``config`` as :meth:`OnlineChat.init_app` will
-    (:func:`psonlinechat.config.from_mapping`).
-
-    :raises ConfigError: a setting is missing or malformed.
-    """
-    return config_module.from_mapping(config)
-
-
 def _gunicorn_application(config: Mapping[str, Any], options: ServeOptions):
     from gunicorn.app.base import BaseApplication
 
@@ -202,7 +178,7 @@ def serve(config: Mapping[str, Any], options: ServeOptions) -> None:
     :raises ConfigError: a setting is missing or malformed.
     :raises ServeError: the options would lose messages, or the open-files limit is too low.
     """
-    settings = validated_settings(config)
+    settings = config_module.from_mapping(config)  # as OnlineChat.init_app will
     check_options(options, settings)
     raise_fd_limit(options.fds_needed())
     _gunicorn_application(config, options).run()
@@ -231,12 +207,8 @@ def serve_command(bind: str, workers: int, worker_class: str, worker_connections
                   redis_url: str | None) -> None:
     """Serve the chat under gunicorn, configured from PSONLINECHAT_* environment variables."""
 
-    config = config_module.from_environ()
-    for key, value in (("PSONLINECHAT_DATABASE_URL", database_url),
-                       ("PSONLINECHAT_PRESTASHOP_ROOT", prestashop_root),
-                       ("PSONLINECHAT_REDIS_URL", redis_url)):
-        if value:
-            config[key] = value
+    config = config_module.from_environ(database_url=database_url,
+                                        prestashop_root=prestashop_root, redis_url=redis_url)
     options = ServeOptions(bind=bind, workers=workers, worker_class=worker_class,
                            worker_connections=worker_connections, threads=threads,
                            graceful_timeout=graceful_timeout, access_log=access_log)

@@ -106,6 +106,18 @@ def test_errors_are_one_line_and_status_1(shop_db, runner, args, message, comman
     assert len(result.output.strip().splitlines()) == 1
 
 
+def test_serve_options_reach_the_settings(runner):
+    # Checked in the master before gunicorn starts: the URL given as an option is what lets
+    # the settings pass, so the refusal is the next check's (one worker per Redis-less shop).
+    result = runner.invoke(cli.main, ["serve", "--workers", "2", "--database-url",
+                                      "mysql+pymysql://root@127.0.0.1:1/shop"],
+                           env={"PSONLINECHAT_SECRET_KEY": "s" * 32})
+    assert result.exit_code == 1 and "needs PSONLINECHAT_REDIS_URL" in result.output
+
+    result = runner.invoke(cli.main, ["serve", "--prestashop-root", "/nonexistent/shop"])
+    assert result.exit_code == 1 and "PSONLINECHAT_PRESTASHOP_ROOT" in result.output
+
+
 def test_upgrade_before_install_says_so(shop_db, runner):
     result = runner.invoke(cli.main, ["upgrade", *shop_args(shop_db)])
     assert result.exit_code == 1 and "psonlinechat install" in result.output
