@@ -4,7 +4,8 @@
 ``frames``, insists on ``hello`` first, and calls ``on_<type>``; a refusal (the wire's
 :class:`ProtocolError`, or the chat's :class:`~psonlinechat.errors.ChatError`, translated
 by :func:`error_frame`) is sent back as an ``error`` event and the socket stays open.
-Subclasses: :mod:`visitor_socket`, :mod:`operator_socket`.
+Subclasses: :class:`~psonlinechat.web.sockets.visitor.VisitorSocket`,
+:class:`~psonlinechat.web.sockets.operator.OperatorSocket`.
 
 Limits: a frame may hold a message of ``max_message_length`` characters written entirely in
 JSON escapes (:func:`frame_limit`). A client sending more than ``5 × rate_limit`` frames in

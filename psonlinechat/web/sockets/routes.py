@@ -15,14 +15,13 @@ from typing import Any
 from flask import Flask, Response, request
 from flask_sock import Sock
 
-from psonlinechat.chat.engine import Chat
 from psonlinechat.web.blueprint import ChatBlueprint
 from psonlinechat.web.sockets.operator import OperatorSocket
 from psonlinechat.web.sockets.visitor import VisitorSocket
 from psonlinechat.web.state import ChatState
 
-__all__ = ["DEFAULT_PORTS", "OPERATOR_PATH", "VISITOR_PATH", "Chat", "ascii_host",
-           "handshake_refusal", "origin_allowed", "origin_key", "register"]
+__all__ = ["DEFAULT_PORTS", "OPERATOR_PATH", "VISITOR_PATH", "ascii_host", "handshake_refusal",
+           "origin_allowed", "origin_key", "register", "request_origin_allowed"]
 
 VISITOR_PATH, OPERATOR_PATH = "/ws/visitor", "/ws/operator"
 
