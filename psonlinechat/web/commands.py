@@ -23,11 +23,11 @@ from psonlinechat.shop import installer
 from psonlinechat.store import offline_messages
 from psonlinechat.web.state import EXTENSION_NAME, ChatState
 
-flask_group = AppGroup("psonlinechat", help="PrestaShop Online Chat: install, upgrade, serve.")
+flask_group = AppGroup("psonlinechat",
+                       help="PrestaShop Online Chat: install, uninstall, upgrade, mail.")
 
 UNINSTALL_WARNING = ("This drops the module's tables (every conversation, message and offline "
-                     "message) and "
-                     "deletes its settings. Continue?")
+                     "message) and deletes its settings. Continue?")
 
 
 def fail(message: str) -> None:
