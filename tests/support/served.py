@@ -32,6 +32,7 @@ CLI = pathlib.Path(sys.executable).with_name("psonlinechat")
 
 
 def free_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on (as long as nobody takes it)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

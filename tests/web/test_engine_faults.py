@@ -9,7 +9,6 @@ import http.client
 import json
 import logging
 import os
-import socket
 import time
 
 import pytest
@@ -20,6 +19,7 @@ from psonlinechat import OnlineChat, get_state, testing
 from psonlinechat.web import blueprint
 from tests.support.chatclient import HOST, ChatShop
 from tests.support.readingclient import ReadingClient
+from tests.support.served import free_port
 
 CHAT_SETTINGS = {"heartbeat_seconds": 5}  # the chat_shop of this module (tests/conftest.py)
 LOG_KINDS = {"message", "ended", "reopened"}
@@ -143,19 +143,13 @@ def test_a_2000_character_message_in_json_escapes_is_within_the_limit(shop):
 
 # --- the shop's database out of reach ------------------------------------------------------
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # nothing listens there once closed
-
-
 @pytest.fixture
 def keys_and_app():
     """Cookie secrets, and an app whose database URL names a closed port."""
     keys = testing.make_cookie_keys()
     app = Flask(__name__)
     app.config.update(PSONLINECHAT_DATABASE_URL=(
-        f"mysql+pymysql://root@127.0.0.1:{_closed_port()}/prestashop?charset=utf8mb4"),
+        f"mysql+pymysql://root@127.0.0.1:{free_port()}/prestashop?charset=utf8mb4"),
         **testing.keys_config(keys))
     OnlineChat(app)
     yield keys, app
