@@ -94,22 +94,22 @@ def create_app(data: str | os.PathLike[str] = "demo-data", *, reset: bool = Fals
     return app
 
 
+def _under(environ: dict, prefix: str) -> bool:
+    """Whether a request's path is ``prefix`` or below it."""
+    path = environ.get("PATH_INFO") or "/"
+    return path == prefix or path.startswith(prefix + "/")
+
+
 def _is_back_office(environ: dict) -> bool:
     """Whether a request is for the demo's back office."""
-    path = environ.get("PATH_INFO") or "/"
-    return path == ADMIN_PATH or path.startswith(ADMIN_PATH + "/")
+    return _under(environ, ADMIN_PATH)
 
 
 def _is_shop_page(state: ChatState) -> Callable[[dict], bool]:
     """``fn(environ)``: whether a request is for one of the shop's own pages (not the
     module's, under its prefix), which get the hooks' fragments as a proxied shop would."""
     prefix = state.settings.url_prefix
-
-    def is_shop_page(environ: dict) -> bool:
-        path = environ.get("PATH_INFO") or "/"
-        return not (path == prefix or path.startswith(prefix + "/"))
-
-    return is_shop_page
+    return lambda environ: not _under(environ, prefix)
 
 
 def _prepare_database(engine: sa.Engine, domain: str, made: DemoSecrets) -> None:
