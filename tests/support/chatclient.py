@@ -13,20 +13,31 @@ import http.client
 import itertools
 import json
 import os
+import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import simple_websocket
+import sqlalchemy as sa
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import AcceptConnection, Request, TextMessage
 
 from psonlinechat import get_state, testing
 from psonlinechat.shop import installer
+from psonlinechat.store import conversations
 from tests.support import shopdb
 from tests.support.apps import chat_app
 from tests.support.liveserver import LiveServer
 
 HOST = shopdb.SHOP_DOMAIN
 _ids = itertools.count(1)
+
+
+def cookie_header(cookies: list[tuple[str, str]]) -> str:
+    """The ``Cookie`` request header carrying ``cookies``."""
+    return "; ".join(f"{name}={value}" for name, value in cookies)
 
 
 class _BrowserLikeClient(simple_websocket.Client):
@@ -45,7 +56,7 @@ class ChatClient:
                  origin: str | None = None) -> None:
         headers = {}
         if cookies:
-            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies)
+            headers["Cookie"] = cookie_header(cookies)
         if origin:
             headers["Origin"] = origin
         self.ws = _BrowserLikeClient.connect(url, headers=headers)
@@ -221,7 +232,7 @@ class ChatShop:
         """The status of a handshake to ``who`` (101: upgraded, then closed at once)."""
         headers = {}
         if cookies:
-            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies)
+            headers["Cookie"] = cookie_header(cookies)
         origin = self.origin if origin == "" else origin
         if origin:
             headers["Origin"] = origin
@@ -258,27 +269,20 @@ class SilentClient:
     buffer, so that the server's side fills up soon): a stuck or hostile client."""
 
     def __init__(self, shop: ChatShop, cookies: list[tuple[str, str]]) -> None:
-        import socket
-
-        from wsproto import ConnectionType, WSConnection
-        from wsproto.events import AcceptConnection, Request
-
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         self.sock.connect((HOST, shop.server.port))
         self.ws = WSConnection(ConnectionType.CLIENT)
-        cookie = "; ".join(f"{name}={value}" for name, value in cookies)
         self.sock.sendall(self.ws.send(Request(
             host=f"{HOST}:{shop.server.port}", target="/psonlinechat/ws/visitor",
-            extra_headers=[(b"origin", shop.origin.encode()), (b"cookie", cookie.encode())])))
+            extra_headers=[(b"origin", shop.origin.encode()),
+                           (b"cookie", cookie_header(cookies).encode())])))
         while True:
             self.ws.receive_data(self.sock.recv(4096))
             if any(isinstance(event, AcceptConnection) for event in self.ws.events()):
                 break
 
     def send(self, type: str, **fields: Any) -> None:
-        from wsproto.events import TextMessage
-
         self.sock.sendall(self.ws.send(TextMessage(json.dumps({"type": type, **fields}))))
 
     def drain(self, timeout: float = 10.0) -> int:
@@ -298,8 +302,6 @@ class SilentClient:
 
 def _lock_waits(conn: Any) -> int:
     """Transactions of ``conn``'s database waiting for a row lock now."""
-    import sqlalchemy as sa
-
     return conn.execute(sa.text(
         "SELECT COUNT(*) FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p"
         " ON p.ID = t.trx_mysql_thread_id WHERE t.trx_state = 'LOCK WAIT' AND p.DB = DATABASE()"
@@ -309,10 +311,6 @@ def _lock_waits(conn: Any) -> int:
 def waits_for_the_shop_lock(shop: ChatShop, action: Callable[[], Any]) -> tuple[bool, Any]:
     """Run ``action`` in a thread while another transaction holds the shop's lock; return
     whether it waited for a lock, and its result once the lock is released."""
-    import threading
-
-    from psonlinechat.store import conversations
-
     results: list[Any] = []
     with shop.db.engine.connect() as holder, shop.db.engine.connect() as watcher:
         holder.begin()

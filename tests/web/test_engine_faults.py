@@ -17,7 +17,7 @@ from flask import Flask
 
 from psonlinechat import OnlineChat, get_state, testing
 from psonlinechat.web import blueprint
-from tests.support.chatclient import HOST, ChatShop
+from tests.support.chatclient import HOST, ChatShop, cookie_header
 from tests.support.readingclient import ReadingClient
 from tests.support.served import free_port
 
@@ -84,9 +84,8 @@ def test_a_console_giving_last_seqs_never_gets_them_again_under_a_row_lock(shop)
 
 def reading_client(shop: ChatShop) -> ReadingClient:
     """A visitor socket of ``shop`` that floods while it keeps reading."""
-    cookie = "; ".join(f"{name}={value}" for name, value in shop.anonymous())
     return ReadingClient(HOST, shop.server.port, "/psonlinechat/ws/visitor",
-                         origin=shop.origin, cookie=cookie)
+                         origin=shop.origin, cookie=cookie_header(shop.anonymous()))
 
 
 def test_a_fast_flood_is_rate_limited_then_closed_with_a_close_frame(shop, caplog):

@@ -19,6 +19,7 @@ from psonlinechat.shop import installer
 from psonlinechat.web import plugins
 from tests.support import shopdb
 from tests.support.apps import chat_app, closed_after_test
+from tests.support.chatclient import cookie_header
 
 HOST = shopdb.SHOP_DOMAIN
 PARTNER_MODULE = "psonlinechat_partner_identity"
@@ -41,7 +42,7 @@ def make_app(db, keys, chat: OnlineChat | None = None) -> Flask:
 def ask(app, *cookies, headers=None) -> dict:
     headers = dict(headers or {})
     if cookies:
-        headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies)
+        headers["Cookie"] = cookie_header(cookies)
     response = app.test_client(use_cookies=False).get("/whoami", base_url=f"http://{HOST}",
                                                        headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)

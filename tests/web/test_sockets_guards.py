@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from psonlinechat.web.sockets.routes import origin_allowed
-from tests.support.chatclient import ChatShop
+from tests.support.chatclient import ChatShop, cookie_header
 
 CHAT_SETTINGS = {"heartbeat_seconds": 5, "rate_limit": 3, "rate_window": 30,
                  "max_message_length": 50, "allowed_origins": "https://partner.example"}
@@ -101,7 +101,7 @@ def test_the_origin_is_compared_by_scheme_host_and_port(shop):
     cookies = shop.anonymous()
     assert shop.handshake("visitor", cookies, origin=f"https://127.0.0.1:{port}") == 403
     assert shop.handshake("visitor", cookies, origin="http://127.0.0.1:8080") == 403
-    cookie = "; ".join(f"{name}={value}" for name, value in cookies)
+    cookie = cookie_header(cookies)
     assert raw_handshake(shop, "visitor", [("Origin", shop.origin), ("Cookie", cookie)]) == 101
     assert raw_handshake(shop, "visitor", [("Origin", shop.origin),
                                            ("Origin", "http://evil.example"),
