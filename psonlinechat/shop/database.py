@@ -158,11 +158,6 @@ class ShopDatabase:
     def _detect_tables(self) -> tables_module.Tables:
         prefix = self.settings.table_prefix
         with self.connect() as conn:
-            missing = schema.missing_shop_tables(conn, prefix)
+            schema.require_shop_tables(conn, prefix)
             features = schema.detect_features(conn, prefix)
-        if missing:
-            raise ShopError(
-                f"the database has no PrestaShop tables with prefix {prefix!r} "
-                f"(missing: {', '.join(missing)})"
-            )
         return tables_module.build(prefix, features)

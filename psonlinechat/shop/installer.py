@@ -100,10 +100,7 @@ def _session(engine: sa.Engine, t: Tables, lock_timeout: int) -> Iterator[sa.Con
         process kept the lock for ``lock_timeout`` seconds.
     """
     with connection(engine) as conn:  # the database failing becomes ShopError there
-        missing = schema.missing_shop_tables(conn, t.prefix)
-        if missing:
-            raise ShopError(f"the database has no PrestaShop tables with prefix {t.prefix!r} "
-                            f"(missing: {', '.join(missing)})")
+        schema.require_shop_tables(conn, t.prefix)
         if not module.acquire_install_lock(conn, t, lock_timeout):
             raise ShopError(f"another install, upgrade or uninstall of psonlinechat is running on "
                             f"this shop (waited {lock_timeout} s): try again once it is over")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from psonlinechat.errors import ShopError
 from psonlinechat.store.tables import Features
 
 #: PrestaShop tables without which the module cannot run.
@@ -13,10 +14,17 @@ REQUIRED_SHOP_TABLES = (
 )
 
 
-def missing_shop_tables(conn: sa.Connection, prefix: str) -> list[str]:
-    """The required PrestaShop tables that the database lacks, with their prefix."""
+def require_shop_tables(conn: sa.Connection, prefix: str) -> None:
+    """Check that the database holds PrestaShop's tables with ``prefix``.
+
+    :raises ShopError: some of :data:`REQUIRED_SHOP_TABLES` are missing (named in the
+        message).
+    """
     present = set(sa.inspect(conn).get_table_names())
-    return [prefix + name for name in REQUIRED_SHOP_TABLES if prefix + name not in present]
+    missing = [prefix + name for name in REQUIRED_SHOP_TABLES if prefix + name not in present]
+    if missing:
+        raise ShopError(f"the database has no PrestaShop tables with prefix {prefix!r} "
+                        f"(missing: {', '.join(missing)})")
 
 
 def detect_features(conn: sa.Connection, prefix: str) -> Features:
