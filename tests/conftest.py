@@ -21,7 +21,7 @@ import pytest
 import redis
 from click.testing import CliRunner
 
-from psonlinechat import get_state, testing
+from psonlinechat import config, get_state, testing
 from tests.support import shopdb
 from tests.support.apps import close_apps
 from tests.support.chatclient import ChatShop
@@ -121,15 +121,12 @@ def demo(tmp_path):
     get_state(app).engine.dispose()
 
 
-CONSOLE_ENV_KEYS = ("PSONLINECHAT_PRESTASHOP_ROOT", "PSONLINECHAT_DATABASE_URL",
-                    "PSONLINECHAT_TABLE_PREFIX")
-
-
 @pytest.fixture
 def runner(monkeypatch):
-    """A Click runner for the console, with no shop given by the environment."""
-    for key in CONSOLE_ENV_KEYS:
-        monkeypatch.delenv(key, raising=False)
+    """A Click runner for the console, with no PSONLINECHAT_* setting from the environment
+    (the console reads every one of them)."""
+    for key in config.KEYS:
+        monkeypatch.delenv(key.config_name, raising=False)
     return CliRunner()
 
 
