@@ -48,7 +48,7 @@ LOG_KINDS = frozenset({"message", "ended", "reopened"})
 
 #: Longest client id and page URL accepted.
 MAX_CLIENT_ID, MAX_PAGE_URL = 64, 2048
-_CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_CLIENT_ID_RE = re.compile(rf"[A-Za-z0-9_.:-]{{1,{MAX_CLIENT_ID}}}")
 # C0 controls but tab and newline, DEL, and C1 controls.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -178,7 +178,7 @@ def clean_body(body: str, max_length: int) -> str:
 
 def check_client_id(client_id: str) -> str:
     """:raises ProtocolError: ``bad_field`` unless 1–64 of ``A-Z a-z 0-9 _ . : -``."""
-    if not _CLIENT_ID_RE.match(client_id):
+    if not _CLIENT_ID_RE.fullmatch(client_id):  # "$" would let a final newline through
         raise ProtocolError("bad_field", "client_id is 1 to 64 letters, digits or _.:-",
                             field="client_id")
     return client_id

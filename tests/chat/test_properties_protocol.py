@@ -125,3 +125,15 @@ def test_numbers_beyond_the_database_int_are_a_bad_field(frame):
     with pytest.raises(protocol.ProtocolError) as info:
         protocol.parse(json.dumps(frame), protocol.OPERATOR_FRAMES, max_bytes=MAX_BYTES)
     assert info.value.code == "bad_field"
+
+
+@pytest.mark.parametrize("client_id", ["", "a" * 65, "abc\n", "a b", "é"])
+def test_client_ids_outside_the_rule_are_refused(client_id):
+    with pytest.raises(protocol.ProtocolError) as refused:
+        protocol.check_client_id(client_id)
+    assert refused.value.code == "bad_field" and refused.value.extra == {"field": "client_id"}
+
+
+def test_client_ids_within_the_rule_are_kept():
+    assert protocol.check_client_id("a" * protocol.MAX_CLIENT_ID) == "a" * 64
+    assert protocol.check_client_id("m-1_2.3:x") == "m-1_2.3:x"
