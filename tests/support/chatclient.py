@@ -13,7 +13,6 @@ import http.client
 import itertools
 import json
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -21,8 +20,6 @@ from typing import Any
 
 import simple_websocket
 import sqlalchemy as sa
-from wsproto import ConnectionType, WSConnection
-from wsproto.events import AcceptConnection, Request, TextMessage
 
 from psonlinechat import get_state, testing
 from psonlinechat.shop import installer
@@ -30,6 +27,7 @@ from psonlinechat.store import conversations
 from tests.support import shopdb
 from tests.support.apps import chat_app
 from tests.support.liveserver import LiveServer
+from tests.support.readingclient import ReadingClient
 
 HOST = shopdb.SHOP_DOMAIN
 _ids = itertools.count(1)
@@ -264,26 +262,16 @@ class ChatShop:
         self.db.drop()
 
 
-class SilentClient:
+class SilentClient(ReadingClient):
     """A visitor socket that sends frames but never reads what it is sent (a tiny receive
     buffer, so that the server's side fills up soon): a stuck or hostile client."""
 
     def __init__(self, shop: ChatShop, cookies: list[tuple[str, str]]) -> None:
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        self.sock.connect((HOST, shop.server.port))
-        self.ws = WSConnection(ConnectionType.CLIENT)
-        self.sock.sendall(self.ws.send(Request(
-            host=f"{HOST}:{shop.server.port}", target="/psonlinechat/ws/visitor",
-            extra_headers=[(b"origin", shop.origin.encode()),
-                           (b"cookie", cookie_header(cookies).encode())])))
-        while True:
-            self.ws.receive_data(self.sock.recv(4096))
-            if any(isinstance(event, AcceptConnection) for event in self.ws.events()):
-                break
+        super().__init__(HOST, shop.server.port, "/psonlinechat/ws/visitor",
+                         origin=shop.origin, cookie=cookie_header(cookies))
 
     def send(self, type: str, **fields: Any) -> None:
-        self.sock.sendall(self.ws.send(TextMessage(json.dumps({"type": type, **fields}))))
+        self.sock.sendall(self.frames(json.dumps({"type": type, **fields}), 1))
 
     def drain(self, timeout: float = 10.0) -> int:
         """Read until the server closes the connection; return the bytes read.
@@ -295,9 +283,6 @@ class SilentClient:
         while chunk := self.sock.recv(65536):
             total += len(chunk)
         return total
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def _lock_waits(conn: Any) -> int:
