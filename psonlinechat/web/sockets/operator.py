@@ -12,8 +12,8 @@ from typing import Any
 from psonlinechat.chat import protocol
 from psonlinechat.chat.broker import shop_channel
 from psonlinechat.chat.engine import Chat
-from psonlinechat.chat.model import ChatError
 from psonlinechat.chat.protocol import summary
+from psonlinechat.errors import ChatError
 from psonlinechat.shop.identity import Employee
 from psonlinechat.store import shops
 from psonlinechat.web.outage import Outage

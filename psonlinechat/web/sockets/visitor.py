@@ -12,8 +12,8 @@ from typing import Any
 from psonlinechat.chat import protocol
 from psonlinechat.chat.broker import Subscription, conversation_channel, visitors_channel
 from psonlinechat.chat.engine import Chat
-from psonlinechat.chat.model import ChatError, ConversationArchived
 from psonlinechat.chat.protocol import visitor_view
+from psonlinechat.errors import ChatError, ConversationArchived
 from psonlinechat.shop.identity import Visitor
 from psonlinechat.store.conversations import ARCHIVED
 from psonlinechat.web.outage import Outage
