@@ -102,9 +102,16 @@ class ChatSocket:
         self.refused = 0  # frames refused by frame_limit since the last one it let through
         self.subscriptions: list[Subscription] = []
         self.id_shop: int | None = None
-        self.outbox = Outbox(ws, chat.conversations, self.audience,
-                             lambda: self.conversations.operator_name(self.id_shop or 0))
+        self.outbox = self.make_outbox()
         self.greeted = False
+
+    def make_outbox(self) -> Outbox:
+        """The outbox this socket's events go through (a subclass may send through its own)."""
+        return Outbox(self.ws, self.conversations, self.audience, self.shop_operator_name)
+
+    def shop_operator_name(self) -> str:
+        """The name the shop's operators go by, as the socket's events give it."""
+        return self.conversations.operator_name(self.id_shop or 0)
 
     def send(self, event: dict[str, Any]) -> None:
         self.outbox.send(event)

@@ -33,13 +33,15 @@ class VisitorSocket(ChatSocket):
         self.visitor = visitor
         self.id_shop = visitor.id_shop
         self.user_agent, self.accept_language = user_agent, accept_language
-        self.outbox = ArchivingOutbox(self, ws, chat.conversations, self.audience,
-                                      self.outbox.operator_name)
         self.token = ""
         self.page_url: str | None = None
         self.id_conversation: int | None = None
         self._conversation_sub: Subscription | None = None
         self.last_state: str | None = None
+
+    def make_outbox(self) -> Outbox:
+        return ArchivingOutbox(self, self.ws, self.conversations, self.audience,
+                               self.shop_operator_name)
 
     def on_hello(self, frame: protocol.Frame) -> None:
         page_url = frame.get("page_url")
