@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from psonlinechat.errors import ShopError
+from psonlinechat.prestashop.php import ascii_digits
 from psonlinechat.shop import settings as ms
 from psonlinechat.shop.database import connection
 from psonlinechat.store import configuration, module, schema
@@ -153,8 +154,8 @@ def _write_defaults(conn: sa.Connection, t: Tables) -> list[str]:
     present = configuration.get_many(conn, t, [*keys, "PS_SHOP_EMAIL", "PS_LANG_DEFAULT"])
     default_lang = present.get("PS_LANG_DEFAULT", "")
     iso_by_id = dict(langs)
-    default_iso = (iso_by_id.get(int(default_lang), "en")
-                   if isinstance(default_lang, str) and default_lang.isdigit() else "en")
+    id_lang = ascii_digits(default_lang) if isinstance(default_lang, str) else None
+    default_iso = "en" if id_lang is None else iso_by_id.get(id_lang, "en")
     base = ms.ModuleSettings()
     plain: dict[str, Any] = {
         "operator_name": defaults_for(default_iso)[0], "sounds": base.sounds,

@@ -19,6 +19,7 @@ from typing import Any
 
 from psonlinechat.config import parse_switch
 from psonlinechat.errors import SettingsError
+from psonlinechat.prestashop.php import ascii_digits
 from psonlinechat.store import configuration
 
 KEY_PREFIX = "PSONLINECHAT_"
@@ -107,7 +108,8 @@ def from_configuration(values: Mapping[str, Any]) -> ModuleSettings:
         if field in _BOOL_FIELDS:
             found[field] = configuration.as_bool(raw)
         elif field == "max_chats":
-            found[field] = int(raw) if raw.strip().isdigit() else default.max_chats
+            number = ascii_digits(raw)
+            found[field] = default.max_chats if number is None else number
         else:
             found[field] = raw
     for field in TEXT_FIELDS:
@@ -121,8 +123,9 @@ def from_configuration(values: Mapping[str, Any]) -> ModuleSettings:
             fields[field] = raw
     found["offline_fields"] = fields
     lang = values.get("PS_LANG_DEFAULT")
-    if isinstance(lang, str) and lang.isdigit():
-        found["default_lang"] = int(lang)
+    id_lang = ascii_digits(lang) if isinstance(lang, str) else None
+    if id_lang is not None:
+        found["default_lang"] = id_lang
     return ModuleSettings(**found)
 
 

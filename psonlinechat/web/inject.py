@@ -28,6 +28,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.http import parse_options_header, parse_set_header
 from werkzeug.wsgi import ClosingIterator
 
+from psonlinechat.prestashop.php import ascii_digits
 from psonlinechat.web.fragments import VARY, render_hook
 
 logger = logging.getLogger(__name__)
@@ -121,7 +122,8 @@ class FragmentInjector:
         length = headers.get("Content-Length")
         if length is None:
             return isinstance(result, (list, tuple))
-        return length.strip().isdigit() and int(length) <= self.max_bytes
+        size = ascii_digits(length)
+        return size is not None and size <= self.max_bytes
 
     def _read(self, written: list[bytes],
               result: Iterable[bytes]) -> list[bytes] | Iterable[bytes]:

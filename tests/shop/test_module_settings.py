@@ -282,3 +282,11 @@ def test_concurrent_saves_queue_so_cross_field_rules_hold(installed):
         worker.join(30)
     [result] = outcome
     assert isinstance(result, SettingsError) and "notify_email" in result.errors
+
+
+def test_digit_like_characters_in_the_stored_numbers_fall_back_to_the_defaults():
+    read = ms.from_configuration({"PSONLINECHAT_MAX_CHATS": "²", "PS_LANG_DEFAULT": "３"})
+    assert read.max_chats == ms.ModuleSettings().max_chats
+    assert read.default_lang == ms.ModuleSettings().default_lang
+    assert ms.from_configuration({"PSONLINECHAT_MAX_CHATS": " 7 ",
+                                  "PS_LANG_DEFAULT": "2"}).max_chats == 7

@@ -76,6 +76,13 @@ def test_origin_rules_refuse(origin):
                               ("https://partner.example",))
 
 
+def test_a_shop_url_port_of_odd_digits_means_the_default_port_and_never_raises():
+    hosts = {"shop.example:²", "other.example:３"}
+    assert origin_allowed("http://shop.example", "http://bridge:5000", hosts, ())
+    assert origin_allowed("https://other.example", "http://bridge:5000", hosts, ())
+    assert not origin_allowed("http://shop.example:2", "http://bridge:5000", hosts, ())
+
+
 def raw_handshake(shop: ChatShop, who: str, headers: list[tuple[str, str]]) -> int:
     """The status of a handshake sending ``headers`` as given, a header twice included."""
     conn = http.client.HTTPConnection("127.0.0.1", shop.server.port, timeout=5)

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask, Response, request
 from flask_sock import Sock
 
+from psonlinechat.prestashop.php import ascii_digits
 from psonlinechat.web.blueprint import ChatBlueprint
 from psonlinechat.web.sockets.operator import OperatorSocket
 from psonlinechat.web.sockets.visitor import VisitorSocket
@@ -50,7 +51,8 @@ def origin_allowed(origin: str | None, request_origin: str, shop_hosts: set[str]
     scheme, name, port = key
     for host in map(ascii_host, shop_hosts):
         shop_name, _, shop_port = host.partition(":")
-        wanted = int(shop_port) if shop_port.isdigit() else DEFAULT_PORTS[scheme]
+        number = ascii_digits(shop_port)
+        wanted = DEFAULT_PORTS[scheme] if number is None else number
         if (shop_name, wanted) == (name, port):
             return True
     return False
