@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from psonlinechat.chat.broker import from_settings
 from psonlinechat.chat.context import ChatContext
 from psonlinechat.chat.conversations import Conversations
 from psonlinechat.chat.operators import Operators
 from psonlinechat.shop.database import ShopDatabase
-from psonlinechat.store import operators as operator_repo
 from psonlinechat.store import shops
 from psonlinechat.store.guests import create_guest
 
@@ -54,11 +52,6 @@ class Chat:
                 hosts = {host.lower() for host in shops.shop_hosts(conn, self.ctx.tables)}
             self._hosts = (time.monotonic(), hosts)
         return hosts
-
-    def operators_present(self, conn: Any, id_shop: int) -> list[int]:
-        """The ids of the shop's employees present now (switch on, a live socket)."""
-        return operator_repo.present_ids(conn, self.ctx.tables, id_shop,
-                                         self.operators.presence())
 
     def close(self) -> None:
         """Stop the sweeper and the broker."""

@@ -50,9 +50,8 @@ class OperatorSocket(ChatSocket):
             operator = self.chat.operators.socket_opened(self.employee.id_employee, id_shop)
             self.opened = True
             items = self._replay(id_shop, last_seqs)
-            state, present = self.chat.ctx.read(lambda conn: (
-                self.chat.operators.availability(conn, id_shop),
-                self.chat.operators_present(conn, id_shop)))
+            state, present = self.chat.ctx.read(
+                lambda conn: self.chat.operators.state_and_present(conn, id_shop))
             self.send({"type": "recap", "id_employee": self.employee.id_employee,
                        "id_shop": id_shop, "online": operator.online,
                        "operator_name": self.conversations.operator_name(id_shop),
