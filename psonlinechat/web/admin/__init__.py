@@ -1,0 +1,1 @@
+"""The back office pages of the module: the operator console, configuration, history and help."""
