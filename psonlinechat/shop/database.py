@@ -155,6 +155,17 @@ class ShopDatabase:
         """
         return self.settings_store.get(conn, self.tables, id_shop)
 
+    def language_iso(self, id_lang: int, id_shop: int | None = None) -> str:
+        """The iso code (``"fr"``, lower case) of the language ``id_lang`` when the shop
+        ``id_shop`` offers it and it is active, else of the shop's default language
+        (PS_LANG_DEFAULT), else ``"en"``; ``None`` or an inactive shop means the default
+        shop. Read from the directory's snapshot: no query while it is current (a merchant's
+        change counts within :data:`~psonlinechat.shop.directory.SNAPSHOT_SECONDS`).
+
+        :raises ShopError: the database is unreachable or lacks PrestaShop's tables.
+        """
+        return self.directory.language_iso(self, id_lang, id_shop)
+
     def _detect_tables(self) -> tables_module.Tables:
         prefix = self.settings.table_prefix
         with self.connect() as conn:

@@ -4,12 +4,12 @@ PrestaShop resolves the shop on every request: the ``shop_url`` whose ``domain``
 ``domain_ssl`` is the host (first without the port, then with it) and whose
 ``physical_uri + virtual_uri`` starts the path (longest first, case-insensitively), else
 PS_SHOP_DEFAULT. The bridge does the same from a **snapshot** of the active shops, their
-URLs and languages and the few configuration keys identity reads, kept per app by its
-:class:`ShopDirectory` and read again once it is older than
-:data:`SNAPSHOT_SECONDS`. A merchant's change of URLs, languages, default shop, default
-language or PS_COOKIE_CHECKIP therefore counts within that many seconds, and a request
-costs no query for its shop (it cost five or more). Accounts and session rows are never
-cached: a revoked session or password counts at once.
+URLs and languages (with their iso codes: :meth:`ShopDirectory.language_iso`) and the few
+configuration keys identity reads, kept per app by its :class:`ShopDirectory` and read
+again once it is older than :data:`SNAPSHOT_SECONDS`. A merchant's change of URLs,
+languages, default shop, default language or PS_COOKIE_CHECKIP therefore counts within that
+many seconds, and a request costs no query for its shop (it cost five or more). Accounts
+and session rows are never cached: a revoked session or password counts at once.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from psonlinechat.store.tables import Tables
 SNAPSHOT_SECONDS = 5.0
 #: The configuration keys identity reads, resolved per shop.
 CONFIG_KEYS = ("PS_SHOP_DEFAULT", "PS_VERSION_DB", "PS_LANG_DEFAULT", "PS_COOKIE_CHECKIP")
+#: The iso code of a language the snapshot does not know (PrestaShop's own source language).
+FALLBACK_ISO = "en"
 
 
 class Database(Protocol):
@@ -80,8 +82,9 @@ class ShopContext:
 
 @dataclasses.dataclass
 class Snapshot:
-    """The active shops, their URLs and languages, and global configuration, as read at
-    ``loaded_at``; each shop's own configuration is added on first use."""
+    """The active shops, their URLs and languages (ids per shop, and each one's iso code),
+    and global configuration, as read at ``loaded_at``; each shop's own configuration is
+    added on first use."""
 
     shops: dict[int, Shop]
     urls: list[ShopUrl]
@@ -89,6 +92,8 @@ class Snapshot:
     global_config: dict[str, str]
     loaded_at: float
     shop_config: dict[int, dict[str, str]] = dataclasses.field(default_factory=dict)
+    #: Each active language's iso code (``id_lang`` → ``"fr"``).
+    isos: dict[int, str] = dataclasses.field(default_factory=dict)
 
     def find_shop_id(self, host: str, uri: str) -> int | None:
         """The shop whose URL serves ``host`` and ``uri`` (Shop::initialize), or ``None``."""
@@ -174,17 +179,39 @@ class ShopDirectory:
             snapshot.shop_config[shop.id_shop] = config
         return config
 
+    def language_iso(self, db: Database, id_lang: int, id_shop: int | None = None) -> str:
+        """The iso code of ``id_lang`` when ``id_shop`` offers it (active), else of the
+        shop's PS_LANG_DEFAULT, else :data:`FALLBACK_ISO`. ``None`` or an inactive
+        ``id_shop`` means the default shop. No query while the snapshot is current.
+
+        :raises ShopError: the database is unreachable.
+        """
+        snapshot = self.snapshot(db)
+        shop = snapshot.shops.get(id_shop) if id_shop is not None else None
+        shop = shop or snapshot.resolve("", "")
+        if shop is None:
+            offered: frozenset[int] = frozenset()
+            config: Mapping[str, str] = snapshot.global_config
+        else:
+            offered = snapshot.languages.get(shop.id_shop, frozenset())
+            config = self.shop_config(db, snapshot, shop)
+        default = php_int(config.get("PS_LANG_DEFAULT")) or 1
+        chosen = id_lang if id_lang in offered else default
+        return snapshot.isos.get(chosen) or snapshot.isos.get(default) or FALLBACK_ISO
+
     def _load(self, db: Database) -> Snapshot:
         t = db.tables
         with db.connect() as conn:
             all_shops, urls = shops.active_shops(conn, t)
             offered: dict[int, set[int]] = {}
-            for id_shop, id_lang in shops.active_languages(conn, t):
-                offered.setdefault(id_shop, set()).add(id_lang)
+            isos: dict[int, str] = {}
+            for language in shops.active_languages(conn, t):
+                offered.setdefault(language.id_shop, set()).add(language.id_lang)
+                isos[language.id_lang] = language.iso_code
             global_config = _plain(configuration.get_many(conn, t, CONFIG_KEYS))
         return Snapshot({shop.id_shop: shop for shop in all_shops}, urls,
                         {id_shop: frozenset(ids) for id_shop, ids in offered.items()},
-                        global_config, self.clock())
+                        global_config, self.clock(), isos=isos)
 
 
 def _plain(values: Mapping[str, Any]) -> dict[str, str]:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -93,9 +94,18 @@ def shop_hosts(conn: sa.Connection, t: Tables) -> set[str]:
     return hosts
 
 
-def active_languages(conn: sa.Connection, t: Tables) -> list[tuple[int, int]]:
-    """``(id_shop, id_lang)`` of every active language each shop offers (lang_shop ⨝ lang)."""
-    return [(int(row.id_shop), int(row.id_lang)) for row in conn.execute(
-        sa.select(t.lang_shop.c.id_shop, t.lang.c.id_lang)
-        .join(t.lang_shop, t.lang_shop.c.id_lang == t.lang.c.id_lang)
-        .where(t.lang.c.active.is_(True)))]
+class ActiveLanguage(NamedTuple):
+    """One active language a shop offers: ``lang_shop`` ⨝ ``lang``."""
+
+    id_shop: int
+    id_lang: int
+    iso_code: str  # lower case, as PrestaShop stores it ("fr")
+
+
+def active_languages(conn: sa.Connection, t: Tables) -> list[ActiveLanguage]:
+    """Every active language each shop offers, with its iso code, in one query."""
+    return [ActiveLanguage(int(row.id_shop), int(row.id_lang), (row.iso_code or "").lower())
+            for row in conn.execute(
+                sa.select(t.lang_shop.c.id_shop, t.lang.c.id_lang, t.lang.c.iso_code)
+                .join(t.lang_shop, t.lang_shop.c.id_lang == t.lang.c.id_lang)
+                .where(t.lang.c.active.is_(True)))]
