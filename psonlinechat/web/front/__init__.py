@@ -1,0 +1,1 @@
+"""The storefront widget's server side: its state, strings and availability."""
