@@ -1,4 +1,5 @@
-"""The ``psonlinechat`` console script: ``install | uninstall | upgrade | mail | serve | demo``.
+"""The ``psonlinechat`` console script: ``install | uninstall | upgrade | mail | serve | demo |
+prestashop-module``.
 
 ``main`` builds a Flask app with :class:`~psonlinechat.OnlineChat` from the
 ``PSONLINECHAT_*`` environment variables and the options given
@@ -19,6 +20,7 @@ from flask import Flask
 
 from psonlinechat import config
 from psonlinechat.demo.command import demo_command
+from psonlinechat.deploy import module_zip
 from psonlinechat.errors import PsOnlineChatError
 from psonlinechat.serve.command import serve_command
 from psonlinechat.serve.wsgi import create_app
@@ -118,6 +120,19 @@ def list_mail_command(state_filter: str | None, limit: int, **options: Any) -> N
     """List the newest queued mails: state, attempts, last error."""
     _standalone(functools.partial(commands.list_mail, state_filter=state_filter,
                                   limit=limit))(**options)
+
+
+@main.command("prestashop-module")
+@click.option("--out", "out_dir", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="The folder to write psonlinechat-<version>.zip into.")
+def prestashop_module_command(out_dir: str) -> None:
+    """Write the PrestaShop module's zip, to upload in the back office's Module Manager."""
+    try:
+        target = module_zip.write_zip(out_dir)
+    except OSError as exc:
+        commands.fail(f"cannot write the module's zip into {out_dir}: {exc}")
+    click.echo(f"{target} ({target.stat().st_size} bytes): upload it in Modules > Module Manager "
+               "> Upload a module, then open its Configure page.")
 
 
 main.add_command(serve_command)
