@@ -1,0 +1,390 @@
+"""The operator console in a real headless Chromium (guide part 3A), against a real server on
+the MariaDB shop; visitors are played by the Python socket client (tests/support/chatclient.py).
+
+Elements are found by role and accessible name, as a screen reader finds them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from psonlinechat.web.inject import FragmentInjector
+from tests.support import axe
+
+pytestmark = pytest.mark.slow
+
+CHAT_SETTINGS = {"heartbeat_seconds": 2, "operator_grace_seconds": 1}
+PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>{title} · Back office</title></head><body><main><h1>{title}</h1>
+<nav aria-label="Back office"><a href="/admin/">Dashboard</a> <a href="/admin/orders">Orders</a>
+</nav></main></body></html>"""
+
+
+@pytest.fixture(scope="module")
+def back_office(chat_shop):
+    """The chat shop's app with two back-office pages (``/admin/``, ``/admin/orders``) that
+    get the back-office fragments through the middleware, as a proxied shop's would."""
+    app = chat_shop.app
+    app.add_url_rule("/admin/", "bo_dashboard", lambda: PAGE.format(title="Dashboard"))
+    app.add_url_rule("/admin/orders", "bo_orders", lambda: PAGE.format(title="Orders"))
+    app.wsgi_app = FragmentInjector(app.wsgi_app, app, back_office=True,
+                                    pages=lambda environ: environ["PATH_INFO"].startswith("/admin"))
+    return chat_shop
+
+
+@pytest.fixture
+def shop(back_office):
+    yield back_office
+    back_office.reset()
+
+
+def employee_page(browser, shop, cookies=None, *, width=1366, height=900):
+    """A new browser context signed in as an employee, on the dashboard: ``(page, cookies)``."""
+    cookies = cookies or shop.employee()
+    context = browser.new_context(locale="en-US", viewport={"width": width, "height": height})
+    context.set_default_timeout(10_000)
+    context.add_cookies([{"name": name, "value": value, "url": shop.origin}
+                         for name, value in cookies])
+    page = context.new_page()
+    page.goto(shop.origin + "/admin/")
+    return page, cookies
+
+
+def recap(page):
+    return page.get_by_role("region", name="Online Chat")
+
+
+def go_online(page):
+    switch = recap(page).get_by_role("switch", name="Online")
+    expect(switch).to_be_enabled()
+    switch.click()
+    expect(switch).to_have_attribute("aria-checked", "true")
+
+
+def guest_name(shop, ack) -> str:
+    """The window's name for the anonymous visitor whose first message was acknowledged."""
+    id_conversation = ack["conversation"]["id_conversation"]
+    c = shop.db.tables.conversation.c
+    (row,) = shop.query(sa.select(c.id_guest).where(c.id_conversation == id_conversation))
+    return f"Guest #{row.id_guest}"
+
+
+def chat_window(page, name):
+    return page.get_by_role("region", name=name, exact=True)
+
+
+def statuses(shop) -> list[str]:
+    c = shop.db.tables.conversation.c
+    return [row.status for row in shop.query(sa.select(c.status).order_by(c.id_conversation))]
+
+
+def test_nobody_but_an_employee_gets_the_console(page, shop):
+    sockets = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.goto(shop.origin + "/admin/")
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(recap(page)).to_have_count(0)
+    page.wait_for_timeout(300)
+    assert sockets == []
+
+
+def test_answer_type_see_end_and_reopen(browser, shop):
+    page, _ = employee_page(browser, shop)
+    go_online(page)
+    visitor = shop.visitor()
+    name = guest_name(shop, visitor.say("Hello, do you ship to Lyon?"))
+    window = chat_window(page, name)
+    expect(window.get_by_role("log")).to_contain_text("Hello, do you ship to Lyon?")
+    expect(window).to_contain_text("http://127.0.0.1/product/1")
+    box = window.get_by_role("textbox", name="Message")
+    box.press_sequentially("Yes, in two")
+    visitor.expect("typing", author="operator", on=True)
+    box.press_sequentially(" days.")
+    box.press("Enter")
+    answer = visitor.expect("message", author="operator")
+    assert (answer["body"], answer["operator_name"]) == ("Yes, in two days.", "Customer service")
+    expect(box).to_have_value("")
+    visitor.send("typing", on=True)
+    expect(window).to_contain_text(f"{name} is typing…")
+    visitor.send("seen", seq=answer["seq"])
+    expect(window.get_by_text("Seen", exact=True)).to_be_visible()
+    visitor.expect("seen", by="operator")  # the window showed the visitor's message
+    window.get_by_role("button", name="End the conversation").click()
+    dialog = window.get_by_role("alertdialog")
+    expect(dialog).to_contain_text(name)
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    expect(window.get_by_role("button", name="End the conversation")).to_be_focused()
+    window.get_by_role("button", name="End the conversation").click()
+    dialog.get_by_role("button", name="End the conversation").click()
+    assert visitor.expect("ended")["by"] == "operator"
+    tab = recap(page).get_by_role("tab", name="Finished conversations")
+    tab.click()
+    finished = recap(page).get_by_role("tabpanel", name="Finished conversations")
+    expect(finished.get_by_role("button", name=name)).to_be_visible()
+    expect(window.get_by_role("textbox", name="Message")).to_be_disabled()
+    visitor.say("One more question")
+    expect(finished.get_by_role("button", name=name)).to_have_count(0)
+    expect(window.get_by_role("log")).to_contain_text("One more question")
+    expect(window.get_by_role("textbox", name="Message")).to_be_enabled()
+    page.screenshot(path="/tmp/console-1366x900.png")
+    assert axe.violations(page, "#psonlinechat-console") == []
+    page.context.close()
+
+
+def test_unread_counts_and_title(browser, shop):
+    page, _ = employee_page(browser, shop)
+    go_online(page)
+    visitor = shop.visitor()
+    name = guest_name(shop, visitor.say("Hi"))
+    chat_window(page, name).get_by_role("button", name="Hide").click()
+    expect(chat_window(page, name)).to_have_count(0)
+    expect(recap(page).get_by_role("button", name=name)).to_be_focused()
+    visitor.say("Anyone there?")
+    visitor.say("Hello?")
+    # a message opens the window again, minimised windows keep their unread count
+    window = chat_window(page, name)
+    window.get_by_role("button", name="Minimise").click()
+    visitor.say("Still there?")
+    expect(recap(page).get_by_role("tab", name=re.compile(r"Ongoing conversations 1 unread"))
+           ).to_be_visible()
+    expect(page).to_have_title(re.compile(r"^\(1\) Dashboard"))
+    window.get_by_role("button", name="Minimise").click()
+    expect(page).to_have_title(re.compile(r"^Dashboard"))
+    page.context.close()
+
+
+def test_a_signed_in_customer_is_named(browser, shop):
+    page, _ = employee_page(browser, shop)
+    go_online(page)
+    id_customer, cookies = shop.customer(email="named@example.test", firstname="Ann",
+                                         lastname="Smith")
+    shop.visitor(cookies).say("Where is my order?")
+    window = chat_window(page, f"Ann Smith (#{id_customer})")
+    expect(window.get_by_role("log")).to_contain_text("Where is my order?")
+    page.context.close()
+
+
+def test_five_visitors_give_four_windows(browser, shop):
+    page, _ = employee_page(browser, shop)
+    go_online(page)
+    names = [guest_name(shop, shop.visitor().say(f"Question {n}")) for n in range(5)]
+    for name in names[1:]:
+        expect(chat_window(page, name)).to_be_visible()
+    expect(chat_window(page, names[0])).to_have_count(0)
+    ongoing = recap(page).get_by_role("tabpanel", name="Ongoing conversations")
+    expect(ongoing.get_by_role("listitem")).to_have_count(5)
+    page.screenshot(path="/tmp/console-five-1366x900.png")
+    ongoing.get_by_role("button", name=names[0]).click()
+    expect(chat_window(page, names[0]).get_by_role("textbox", name="Message")).to_be_focused()
+    expect(chat_window(page, names[1])).to_have_count(0)
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator(".psoc-window")).to_have_count(1)
+    expect(chat_window(page, names[0])).to_be_visible()
+    page.screenshot(path="/tmp/console-390x844.png")
+    assert axe.violations(page, "#psonlinechat-console") == []
+    page.context.close()
+
+
+def test_open_windows_survive_a_page_change(browser, shop):
+    page, _ = employee_page(browser, shop)
+    go_online(page)
+    first = guest_name(shop, shop.visitor().say("First"))
+    second = guest_name(shop, shop.visitor().say("Second"))
+    chat_window(page, first).get_by_role("button", name="Minimise").click()
+    chat_window(page, second).get_by_role("textbox", name="Message").fill("half a thought")
+    page.get_by_role("link", name="Orders").click()
+    expect(page.get_by_role("heading", name="Orders")).to_be_visible()
+    expect(chat_window(page, first).get_by_role("button", name="Minimise")
+           ).to_have_attribute("aria-pressed", "true")
+    expect(chat_window(page, second).get_by_role("textbox", name="Message")
+           ).to_have_value("half a thought")
+    expect(chat_window(page, second).get_by_role("log")).to_contain_text("Second")
+    expect(recap(page).get_by_role("switch", name="Online")).to_have_attribute(
+        "aria-checked", "true")
+    page.context.close()
+
+
+def test_going_offline_confirms_and_archives(browser, shop):
+    page, _ = employee_page(browser, shop)
+    go_online(page)
+    ended = shop.visitor()
+    ended_name = guest_name(shop, ended.say("Thanks, bye"))
+    ongoing = shop.visitor()
+    ongoing.say("Still here")
+    window = chat_window(page, ended_name)
+    window.get_by_role("button", name="End the conversation").click()
+    window.get_by_role("alertdialog").get_by_role("button", name="End the conversation").click()
+    expect(recap(page).get_by_role("tab", name="Finished conversations")).to_be_visible()
+    expect(window.get_by_role("textbox", name="Message")).to_be_disabled()
+    switch = recap(page).get_by_role("switch", name="Online")
+    switch.click()
+    dialog = recap(page).get_by_role("alertdialog")
+    expect(dialog).to_contain_text("1 ongoing")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(switch).to_have_attribute("aria-checked", "true")
+    expect(switch).to_be_focused()
+    switch.click()
+    dialog.get_by_role("button", name="Go offline").click()
+    expect(switch).to_have_attribute("aria-checked", "false")
+    expect(page.locator(".psoc-window")).to_have_count(0)
+    expect(recap(page).get_by_role("listitem")).to_have_count(0)
+    assert statuses(shop) == ["archived", "archived"]
+    page.context.close()
+
+
+def test_two_tabs_stay_in_step(browser, shop):
+    page, cookies = employee_page(browser, shop)
+    other = page.context.new_page()
+    other.goto(shop.origin + "/admin/orders")
+    go_online(page)
+    expect(recap(other).get_by_role("switch", name="Online")).to_have_attribute(
+        "aria-checked", "true")
+    visitor = shop.visitor()
+    name = guest_name(shop, visitor.say("Two tabs?"))
+    for tab in (page, other):
+        expect(chat_window(tab, name).get_by_role("log")).to_contain_text("Two tabs?")
+    box = chat_window(page, name).get_by_role("textbox", name="Message")
+    box.fill("Answered from the first tab")
+    chat_window(page, name).get_by_role("button", name="Send").click()
+    visitor.expect("message", author="operator")
+    expect(chat_window(other, name).get_by_role("log")).to_contain_text(
+        "Answered from the first tab")
+    chat_window(other, name).get_by_role("button", name="End the conversation").click()
+    chat_window(other, name).get_by_role("alertdialog").get_by_role(
+        "button", name="End the conversation").click()
+    expect(chat_window(page, name).get_by_role("textbox", name="Message")).to_be_disabled()
+    page.context.close()
+
+
+class Line:
+    """A TCP relay in front of the shop's server that can be cut: the connection a browser
+    loses when its network drops, without a close frame."""
+
+    def __init__(self, port: int) -> None:
+        self.target = port
+        self.up = True
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.open: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.up:
+                client.close()
+                continue
+            server = socket.create_connection(("127.0.0.1", self.target))
+            self.open += [client, server]
+            threading.Thread(target=self._relay, args=(client, server), daemon=True).start()
+
+    @classmethod
+    def _relay(cls, client: socket.socket, server: socket.socket) -> None:
+        """Both directions until either side ends; then both sockets are closed."""
+        back = threading.Thread(target=cls._pump, args=(server, client), daemon=True)
+        back.start()
+        cls._pump(client, server)
+        back.join()
+        client.close()
+        server.close()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        """Drop every connection, and refuse new ones until :meth:`mend`."""
+        self.up = False
+        for conn in self.open:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        self.open.clear()
+
+    def mend(self) -> None:
+        self.up = True
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+        time.sleep(0.2)  # the relays see their sockets shut and close them
+
+
+def test_reconnects_with_nothing_lost(browser, shop):
+    line = Line(shop.server.port)
+    cookies = shop.employee()
+    context = browser.new_context(locale="en-US", viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(10_000)
+    context.add_cookies([{"name": n, "value": v, "url": shop.origin} for n, v in cookies])
+    page = context.new_page()
+    page.goto(f"http://127.0.0.1:{line.port}/admin/")
+    go_online(page)
+    visitor = shop.visitor()
+    name = guest_name(shop, visitor.say("Are you there?"))
+    window = chat_window(page, name)
+    expect(window.get_by_role("log")).to_contain_text("Are you there?")
+    line.cut()
+    expect(recap(page).get_by_role("status")).to_contain_text("Reconnecting")
+    box = window.get_by_role("textbox", name="Message")
+    box.fill("Typed while the line was down")
+    box.press("Enter")
+    expect(window.get_by_role("log")).to_contain_text("Sending…")
+    visitor.say("Sent while the operator was away")
+    line.mend()
+    answer = visitor.expect("message", author="operator", timeout=40)
+    assert answer["body"] == "Typed while the line was down"
+    expect(window.get_by_role("log")).to_contain_text("Sent while the operator was away",
+                                                     timeout=40_000)
+    expect(window.get_by_role("log")).not_to_contain_text("Sending…")
+    expect(recap(page).get_by_role("status")).to_contain_text("You are online")
+    c = shop.db.tables.message.c
+    bodies = [row.body for row in shop.query(sa.select(c.body))]
+    assert bodies.count("Typed while the line was down") == 1
+    context.close()
+    line.close()
+
+
+def test_keyboard_only(browser, shop):
+    page, _ = employee_page(browser, shop)
+    switch = recap(page).get_by_role("switch", name="Online")
+    expect(switch).to_be_enabled()
+    switch.focus()
+    page.keyboard.press("Space")
+    expect(switch).to_have_attribute("aria-checked", "true")
+    visitor = shop.visitor()
+    name = guest_name(shop, visitor.say("Keyboard?"))
+    expect(chat_window(page, name)).to_be_visible()
+    ongoing_tab = recap(page).get_by_role("tab", name="Ongoing conversations")
+    ongoing_tab.focus()
+    page.keyboard.press("ArrowRight")
+    expect(recap(page).get_by_role("tab", name="Finished conversations")).to_be_focused()
+    page.keyboard.press("ArrowLeft")
+    expect(ongoing_tab).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(recap(page).get_by_role("button", name=name)).to_be_focused()
+    page.keyboard.press("Enter")
+    box = chat_window(page, name).get_by_role("textbox", name="Message")
+    expect(box).to_be_focused()
+    page.keyboard.type("By keyboard")
+    page.keyboard.press("Enter")
+    assert visitor.expect("message", author="operator")["body"] == "By keyboard"
+    page.keyboard.press("Escape")
+    expect(chat_window(page, name)).to_have_count(0)
+    expect(recap(page).get_by_role("button", name=name)).to_be_focused()
+    page.context.close()
