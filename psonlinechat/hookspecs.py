@@ -48,6 +48,9 @@ class HookContext:
     :param identify_visitor: ``() -> Visitor``, asked the first time :attr:`visitor` is read.
     :param identify_employee: ``() -> Employee | None``, asked the first time :attr:`employee`
         is read.
+    :param chat_state: the app's bridge (:class:`~psonlinechat.web.state.ChatState`) for the
+        built-in handlers (the widget asks it for the shop's availability); ``None`` when
+        the context was made by hand.
     """
 
     request: RequestFacts
@@ -55,6 +58,7 @@ class HookContext:
     render: Callable[..., str]
     identify_visitor: Callable[[], Visitor]
     identify_employee: Callable[[], Employee | None]
+    chat_state: Any = None
 
     @functools.cached_property
     def visitor(self) -> Visitor:

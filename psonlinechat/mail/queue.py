@@ -113,8 +113,9 @@ class MailQueue:
         return count
 
     def _attempt(self, id_mail: int, mail: repo.QueuedMail | None = None) -> str | None:
-        """Claim the mail (as read, or read now), build it, send it outside any
-        transaction, record the outcome."""
+        """Claim the mail (as read, or read now) and build it on one connection, give that
+        connection back, send the mail holding none, then record the outcome on another:
+        one connection at a time, and none while the transport takes its time."""
         t = self.shop.tables
         now = self.now()
         with self.shop.connect() as conn:
@@ -125,11 +126,15 @@ class MailQueue:
                 return None
             conn.commit()
             try:
-                message, mailer = self._prepare(conn, mail)
+                prepared: tuple[email.message.EmailMessage, Mailer] | Exception = (
+                    self._prepare(conn, mail))
             except _FAILURES as exc:
-                return self._failed(mail, exc)
+                prepared = exc
             finally:
                 conn.rollback()
+        if isinstance(prepared, Exception):
+            return self._failed(mail, prepared)
+        message, mailer = prepared
         try:
             mailer.send(message)
         except _FAILURES as exc:

@@ -26,6 +26,8 @@ PAGE_URL_LIMIT = 2048
 _EMAIL_RE = re.compile(r"^[^@\s<>()\[\]\\,;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
                        r"\.[A-Za-z0-9-]{2,}$")
 _PHONE_RE = re.compile(r"^[0-9+()./ -]+$")
+#: The email and phone rules as pattern text, for the widget to check with the same rules.
+PATTERNS = {"email": _EMAIL_RE.pattern, "phone": _PHONE_RE.pattern}
 _KEEP_IN_MESSAGE = {"\n", "\t"}
 #: Error codes, so the widget shows them in the visitor's language.
 REQUIRED, TOO_LONG, ONE_LINE, NOT_EMAIL, NOT_PHONE, NOT_TEXT = (

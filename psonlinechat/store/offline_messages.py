@@ -82,6 +82,14 @@ def due(conn: sa.Connection, t: Tables, now: dt.datetime, limit: int) -> list[Qu
     return [QueuedMail(**row._mapping) for row in rows]
 
 
+def next_due(conn: sa.Connection, t: Tables) -> dt.datetime | None:
+    """When the earliest pending mail is due (a claimed one: when its lease ends), or
+    ``None`` when no mail is pending."""
+    q = t.mail
+    return conn.execute(sa.select(sa.func.min(q.c.next_attempt_at))
+                        .where(q.c.state == PENDING)).scalar()
+
+
 def claim(conn: sa.Connection, t: Tables, mail: QueuedMail, now: dt.datetime,
           lease_until: dt.datetime) -> bool:
     """Take ``mail`` (as read) for sending: count the attempt and hold it until

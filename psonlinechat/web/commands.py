@@ -18,7 +18,6 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from psonlinechat.errors import PsOnlineChatError
-from psonlinechat.mail.queue import MailQueue
 from psonlinechat.shop import installer
 from psonlinechat.store import offline_messages
 from psonlinechat.web.state import EXTENSION_NAME, ChatState
@@ -111,9 +110,10 @@ def flask_upgrade() -> None:
 
 
 def send_pending(state: ChatState, *, retry_failed: bool = False) -> str:
-    """Send the due queued mails (first making the failed ones pending again when
-    ``retry_failed``); the summary line."""
-    queue = MailQueue(state.shop, mailer=state.mailer)
+    """Send the due queued mails now (first making the failed ones pending again when
+    ``retry_failed``); the summary line. The app's mail sender does the same by itself
+    (:mod:`psonlinechat.mail.sender`): this is for a mail an operator wants out at once."""
+    queue = state.mail.queue()
     requeued = queue.requeue_failed() if retry_failed else 0
     report = queue.send_pending()
     again = f"{requeued} failed mails requeued; " if retry_failed else ""
@@ -151,7 +151,7 @@ LIMIT = click.option("--limit", type=click.IntRange(1, 10_000), default=50, show
 @mail_group.command("send-pending")
 @RETRY_FAILED
 def flask_send_pending(retry_failed: bool) -> None:
-    """Send the queued mails that are due (run it from cron, e.g. every minute)."""
+    """Send the queued mails that are due now (the app's sender does it by itself)."""
     _in_host_app(functools.partial(send_pending, retry_failed=retry_failed))
 
 

@@ -3,34 +3,29 @@
 Guards, in order: the body's size (411 without a length, 413 over :data:`MAX_BODY`);
 the ``Origin`` (403 unless it is the shop's, as for the sockets' handshake); a
 per-address rate limit (429 with ``Retry-After`` past :data:`RATE_LIMIT` posts in
-:data:`RATE_WINDOW` seconds); the honeypot field :data:`HONEYPOT` (400 when a robot filled
+:data:`RATE_WINDOW` seconds, counted across workers through Redis when it is configured,
+see :func:`limiter_for`); the honeypot field :data:`HONEYPOT` (400 when a robot filled
 it). Then the post, as JSON or as a form, is checked and stored with its mail queued
 (:func:`psonlinechat.mail.offline.receive`): 409 when the merchant turned offline mode off,
-422 with ``{"errors": {field: code}}`` when a field is wrong, 201 with ``{"id": …}`` once
-stored. Nothing is stored from a refused post. After the commit the plugins'
-``action_offline_message_received`` hook hears of it, then its mail is sent; a mail that
-cannot leave now stays queued (``psonlinechat mail send-pending``).
+422 with ``{"errors": {field: code}}`` when a field is wrong, 201 with
+``{"id": …, "mail": "queued"}`` once stored. Nothing is stored from a refused post.
+After the commit the app's mail sender is woken (it sends from its own thread, never
+inside the request: see :mod:`psonlinechat.mail.sender`) and the plugins'
+``action_offline_message_received`` hook hears of it; the answer does not wait for the mail.
 """
 
 from __future__ import annotations
 
-import collections
-import logging
-import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from psonlinechat.errors import ShopError
+from psonlinechat.chat.broker import namespace_for
 from psonlinechat.mail.offline import receive
-from psonlinechat.mail.queue import MailQueue
+from psonlinechat.store.rate_limits import RateLimit, rate_limit
 from psonlinechat.web import plugins as plugin_calls
 from psonlinechat.web.sockets.routes import request_origin_allowed
 from psonlinechat.web.state import ChatState
-
-logger = logging.getLogger(__name__)
 
 OFFLINE_PATH = "/offline"
 #: The largest body accepted, in bytes (the form's limits, UTF-8, with room to spare).
@@ -40,40 +35,6 @@ RATE_LIMIT = 5
 RATE_WINDOW = 600.0
 #: A field no person fills (the widget hides it); a post with it filled is refused.
 HONEYPOT = "website"
-
-
-class RateLimit:
-    """At most ``limit`` hits per key in any ``window`` seconds (a sliding window, in this
-    process: each worker counts its own).
-
-    :param clock: monotonic seconds (tests move it).
-    """
-
-    def __init__(self, limit: int = RATE_LIMIT, window: float = RATE_WINDOW,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit, self.window, self.clock = limit, window, clock
-        self._hits: dict[str, collections.deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, key: str) -> float:
-        """Count one hit for ``key``; ``0`` when allowed, else the seconds until it would be."""
-        now = self.clock()
-        with self._lock:
-            if len(self._hits) > 10_000:
-                self._forget(now)
-            hits = self._hits.setdefault(key, collections.deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return hits[0] + self.window - now
-            hits.append(now)
-            return 0.0
-
-    def _forget(self, now: float) -> None:
-        stale = [key for key, hits in self._hits.items()
-                 if not hits or hits[-1] <= now - self.window]
-        for key in stale:
-            del self._hits[key]
 
 
 def _refused(status: int, error: str, **extra: Any) -> Response:
@@ -88,6 +49,14 @@ def _post_fields() -> dict[str, Any] | None:
         body = request.get_json(silent=True)
         return body if isinstance(body, dict) else None
     return request.form.to_dict()
+
+
+def limiter_for(state: ChatState) -> RateLimit:
+    """The per-address limit of the app's offline form: shared by every worker through
+    Redis when ``PSONLINECHAT_REDIS_URL`` is set, counted in this process otherwise."""
+    s = state.settings
+    namespace = namespace_for(s.database_url or "", s.table_prefix) + "offline:"
+    return rate_limit(s.redis_url, namespace, RATE_LIMIT, RATE_WINDOW)
 
 
 def _guard(state: ChatState, limiter: RateLimit) -> Response | None:
@@ -106,21 +75,13 @@ def _guard(state: ChatState, limiter: RateLimit) -> Response | None:
     return None
 
 
-def _send(queue: MailQueue, id_mail: int | None) -> str:
-    """Send the new mail now; ``"pending"`` when it could not leave yet (it stays queued,
-    the database failing included: the message itself is committed)."""
-    try:
-        return (queue.send(id_mail) if id_mail is not None else None) or "pending"
-    except ShopError:
-        logger.warning("psonlinechat: offline mail %s stays queued: the database failed",
-                       id_mail, exc_info=True)
-        return "pending"
-
-
 def register(bp: Blueprint, state: ChatState) -> None:
-    """Add ``POST /offline`` to the module's blueprint (with a rate limit of its own, see
-    :class:`RateLimit`). Call before the blueprint is registered."""
-    limiter = RateLimit()
+    """Add ``POST /offline`` to the module's blueprint (with its rate limit,
+    :func:`limiter_for`), and start the app's mail sender on the app's first request, so
+    that a new process sends what an old one left queued. Call before the blueprint is
+    registered."""
+    limiter = limiter_for(state)
+    bp.before_app_request(state.mail.start)
     actions = plugin_calls.actions_for(state.plugins)
 
     def offline_message() -> Response:
@@ -133,17 +94,16 @@ def register(bp: Blueprint, state: ChatState) -> None:
         if str(post.get(HONEYPOT) or "").strip():
             return _refused(400, "refused")
         visitor = state.identify_visitor(request)
-        queue = MailQueue(state.shop, mailer=state.mailer)
         received = receive(state.shop, visitor, post, page_url=post.get("page_url", ""),
-                           ip=request.remote_addr or "", now=queue.now())
+                           ip=request.remote_addr or "", now=state.mail.queue().now())
         if not received.open:
             return _refused(409, "offline_mode_off")
         if not received.stored:
             return _refused(422, "invalid", errors=received.errors)
+        state.mail.wake()
         actions("action_offline_message_received", id_shop=visitor.id_shop,
                 message=received.summary)
-        response = jsonify({"id": received.id_offline_message,
-                            "mail": _send(queue, received.id_mail)})
+        response = jsonify({"id": received.id_offline_message, "mail": "queued"})
         response.status_code = 201
         return response
 

@@ -111,7 +111,8 @@ class ChatState:
         """What the ``display_*`` hooks receive for the WSGI request ``environ``."""
         return HookContext(request=RequestFacts.of(environ), shop=self.shop, render=self.render,
                            identify_visitor=lambda: self.visitor_of(environ),
-                           identify_employee=lambda: self.employee_of(environ))
+                           identify_employee=lambda: self.employee_of(environ),
+                           chat_state=self)
 
     def display(self, name: str, environ: dict[str, Any]) -> str:
         """The HTML of the ``display_*`` hook ``name`` for the WSGI request ``environ``:

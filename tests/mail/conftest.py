@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import sqlalchemy as sa
 
@@ -82,3 +84,22 @@ def visitor_of(db, **fields) -> Visitor:
 def rows(db, table: str) -> list:
     with db.engine.connect() as conn:
         return list(conn.execute(sa.select(getattr(db.tables, table))))
+
+
+def wait_until(predicate, timeout: float = 15.0, what: str = "the mail"):
+    """Poll ``predicate()`` until it is true (its value), failing after ``timeout`` seconds:
+    the app's mail sender works in its own thread."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} never came ({timeout:g} s)")
+        time.sleep(0.02)
+
+
+def received(server, count: int = 1) -> list:
+    """The messages ``server`` received once it has ``count`` of them (no more expected)."""
+    return wait_until(lambda: len(server.messages) >= count and server.messages,
+                      what=f"{count} mails")

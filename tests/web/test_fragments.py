@@ -60,9 +60,20 @@ def employee(ps_db, keys):
     return ps_db.signed_in_employee(keys, email="fragments-bo@example.test")
 
 
+def without_builtin_fragments(app: Flask) -> Flask:
+    """``app`` with the built-in display handlers (the widget, the console) blocked, so that
+    a fragment is exactly what this module's plugins give."""
+    plugins = psonlinechat.get_state(app).plugins
+    for name, _ in plugins.list_name_plugin():
+        if name.startswith("psonlinechat.hooks.display_"):
+            plugins.set_blocked(name)
+    return app
+
+
 @pytest.fixture
 def app(ps_db, keys) -> Flask:
-    return closed_after_test(chat_app(ps_db, keys, chat=OnlineChat(plugins=[Fragments()])))
+    return closed_after_test(without_builtin_fragments(
+        chat_app(ps_db, keys, chat=OnlineChat(plugins=[Fragments()]))))
 
 
 def environ_for(path: str = "/", *cookies, method: str = "GET") -> dict:
@@ -174,7 +185,8 @@ def test_what_a_plugin_renders_from_the_request_is_escaped(ps_db, keys, tmp_path
             return context.render("psonlinechat/hook/echo.html", path=context.request.path,
                                   lang=context.request.headers.get("Accept-Language"))
 
-    app = closed_after_test(chat_app(ps_db, keys, chat=OnlineChat(plugins=[Echo()])))
+    app = closed_after_test(without_builtin_fragments(
+        chat_app(ps_db, keys, chat=OnlineChat(plugins=[Echo()]))))
     app.template_folder = str(tmp_path)
     hostile = "<script>x</script>"
     response = fetch(app, "displayHeader", headers={"Accept-Language": f"'>{hostile}"})

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections import deque
 from typing import Any
 
 from simple_websocket import ConnectionClosed
@@ -31,6 +30,7 @@ from psonlinechat.chat.broker import Callback, Subscription
 from psonlinechat.chat.engine import Chat
 from psonlinechat.chat.protocol import ProtocolError
 from psonlinechat.errors import ChatError
+from psonlinechat.store.rate_limits import MemoryRateLimit, RateLimit
 from psonlinechat.web.outage import DATABASE_FAILURES, Outage
 from psonlinechat.web.sockets.outbox import Outbox
 
@@ -61,26 +61,15 @@ def error_frame(refusal: ChatError | ProtocolError) -> dict[str, Any]:
     return protocol.error(refusal.code, refusal.message, **refusal.extra)
 
 
-class RateLimiter:
-    """At most ``limit`` events in any ``window`` seconds (a sliding log)."""
+def check_rate(limiter: RateLimit) -> None:
+    """Count one event against ``limiter``.
 
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit, self.window = limit, window
-        self._times: deque[float] = deque()
-
-    def check(self) -> None:
-        """Count one event.
-
-        :raises ProtocolError: ``rate_limited`` (with ``retry_after`` seconds).
-        """
-        now = time.monotonic()
-        while self._times and now - self._times[0] >= self.window:
-            self._times.popleft()
-        if len(self._times) >= self.limit:
-            retry = round(self.window - (now - self._times[0]), 3)
-            raise ProtocolError("rate_limited", f"at most {self.limit} per {self.window:g} "
-                                "seconds; slow down", retry_after=retry)
-        self._times.append(now)
+    :raises ProtocolError: ``rate_limited`` (with ``retry_after`` seconds).
+    """
+    wait = limiter.hit()
+    if wait:
+        raise ProtocolError("rate_limited", f"at most {limiter.limit} per {limiter.window:g} "
+                            "seconds; slow down", retry_after=round(wait, 3))
 
 
 class ChatSocket:
@@ -97,8 +86,8 @@ class ChatSocket:
         self.max_bytes = frame_limit(s.max_message_length)
         # A frame far beyond the limit is not even buffered: the socket closes (1009).
         ws.max_message_size = 16 * self.max_bytes
-        self.messages = RateLimiter(s.rate_limit, s.rate_window)
-        self.frame_limit = RateLimiter(5 * s.rate_limit, s.rate_window)
+        self.messages = MemoryRateLimit(s.rate_limit, s.rate_window)
+        self.frame_limit = MemoryRateLimit(5 * s.rate_limit, s.rate_window)
         self.refused = 0  # frames refused by frame_limit since the last one it let through
         self.subscriptions: list[Subscription] = []
         self.id_shop: int | None = None
@@ -203,7 +192,7 @@ class ChatSocket:
         :raises ProtocolError: ``rate_limited``.
         """
         try:
-            self.frame_limit.check()
+            check_rate(self.frame_limit)
         except ProtocolError:
             self.refused += 1
             raise
@@ -216,7 +205,7 @@ class ChatSocket:
         """
         client_id = protocol.check_client_id(frame.get("client_id"))
         body = protocol.clean_body(frame.get("body"), self.settings.max_message_length)
-        self.messages.check()
+        check_rate(self.messages)
         return client_id, body
 
     def limits(self) -> dict[str, Any]:
