@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from psonlinechat.chat.engine import Chat
 from psonlinechat.config import Settings
 from psonlinechat.hookspecs import HookContext
+from psonlinechat.mail.sender import MailSender
 from psonlinechat.mail.transports import Mailer
 from psonlinechat.shop.database import ShopDatabase
 from psonlinechat.shop.identity import Employee, Visitor
@@ -39,7 +40,8 @@ class ChatState:
         given to the ``display_*`` hooks.
 
     ``mailer`` is the app's mailer when the host set one (the demo's outbox); the chat
-    engine is made on first use (:meth:`chat`).
+    engine is made on first use (:meth:`chat`); ``mail`` sends the queued mails from a
+    thread started on first use (:class:`~psonlinechat.mail.sender.MailSender`).
     """
 
     def __init__(self, settings: Settings, shop: ShopDatabase, plugins: pluggy.PluginManager,
@@ -49,6 +51,7 @@ class ChatState:
         self.plugins = plugins
         self.render = render
         self.mailer: Mailer | None = None
+        self.mail = MailSender(shop, lambda: self.mailer)
         self._chat: Chat | None = None
         self._lock = threading.Lock()
 
@@ -138,9 +141,11 @@ class ChatState:
         return chat
 
     def stop_chat(self) -> None:
-        """Stop the app's chat engine if it was started (tests, worker exit)."""
+        """Stop the app's chat engine and its mail sender if they were started (tests,
+        worker exit); each starts again on its next use."""
         with self._lock:
             chat, self._chat = self._chat, None
         if chat is not None:
             chat.close()
+        self.mail.close()
 
