@@ -37,6 +37,7 @@ SUBJECTS: dict[str, dict[str, str]] = {
         "fr": "[{shop_name}] Nouveau message via le formulaire du chat",
         "de": "[{shop_name}] Neue Nachricht über das Kontaktformular des Chats",
         "es": "[{shop_name}] Nuevo mensaje desde el formulario del chat",
+        "it": "[{shop_name}] Nuovo messaggio dal modulo di contatto della chat",
     },
 }
 _ISO_RE = re.compile(r"^[a-z]{2}$")

@@ -24,8 +24,19 @@ def source(iso, name, fmt):
     return path.read_text("utf-8")
 
 
-def test_english_and_french_ship():
-    assert {"en", "fr"} <= set(mail.languages())
+def test_the_languages_of_the_widget_ship():
+    """At least the widget's languages (issue 9: en, fr, es, de, it), each with a subject."""
+    assert {"en", "fr", "es", "de", "it"} <= set(mail.languages())
+    assert set(mail.languages()) <= set(mail.SUBJECTS["offline_message"])
+
+
+def test_render_italian():
+    html, text = mail.render("offline_message", "it", VARIABLES)
+    assert '<html lang="it">' in html and "Cognome</th><td>Lee" in html
+    assert text.startswith("Un visitatore ha lasciato un messaggio su Test shop")
+    assert "Telefono: +33 1 23 45 67 89" in text
+    assert mail.subject("offline_message", "it", VARIABLES) == (
+        "[Test shop] Nuovo messaggio dal modulo di contatto della chat")
 
 
 @pytest.mark.parametrize("name", sorted(mail.MAILS))
