@@ -87,6 +87,10 @@ class OnlineChat:
         routes.register(app, bp, state)
         offline.register(bp, state)
         fragments.register(bp, state)
+        # imported here: the pages use web.access, which imports this module
+        from psonlinechat.web.admin import pages as admin_pages
+
+        admin_pages.register(bp, state)
         app.register_blueprint(bp, url_prefix=settings.url_prefix)
         app.cli.add_command(commands.flask_group)
 

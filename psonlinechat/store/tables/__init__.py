@@ -35,7 +35,7 @@ from psonlinechat.store.tables import (
 )
 
 #: The version of the module's own schema that this code writes; see ``upgrades``.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,6 +9,10 @@ import sqlalchemy as sa
 
 from psonlinechat.store.tables.columns import OWN_TABLE_ARGS, PreciseDateTime
 
+#: How the names of the history's indexes (schema version 3) end.
+HISTORY_INDEX_SUFFIXES = ("conversation_history_customer", "conversation_history_count",
+                          "message_body_text")
+
 
 def declare(md: sa.MetaData, name: str) -> dict[str, sa.Table]:
     """The conversation tables; ``name`` is the own tables' prefix, ``{prefix}psonlinechat_``."""
@@ -19,6 +23,10 @@ def declare(md: sa.MetaData, name: str) -> dict[str, sa.Table]:
         sa.Index(name + "conversation_status", "id_shop", "status", "last_message_at"),
         sa.Index(name + "conversation_customer", "id_customer"),
         sa.Index(name + "conversation_guest", "id_guest"),
+        # the history: a customer's later conversations, and counting lines (version 3)
+        sa.Index(name + "conversation_history_customer", "id_customer", "status", "id_shop",
+                 "last_message_at"),
+        sa.Index(name + "conversation_history_count", "id_shop", "status", "id_customer"),
         **OWN_TABLE_ARGS,
     )
     return {"conversation": conversation, "message": _message(md, name)}
@@ -77,5 +85,8 @@ def _message(md: sa.MetaData, name: str) -> sa.Table:
         sa.UniqueConstraint("id_conversation", "seq", name=name + "message_seq"),
         sa.UniqueConstraint("id_conversation", "author", "client_id",
                             name=name + "message_client"),
+        # the history's search by text (version 3); a plain index where FULLTEXT is unknown
+        sa.Index(name + "message_body_text", "body", mysql_prefix="FULLTEXT",
+                 sqlite_where=sa.false()),
         **OWN_TABLE_ARGS,
     )

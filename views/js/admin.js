@@ -1,0 +1,204 @@
+/* psonlinechat back office: the Configuration page (language switcher, offline section,
+   contrast warnings, live previews drawn with the widget's own stylesheet) and the
+   history's dialogs (View, and the delete confirmation). Plain JS, no build step. */
+(() => {
+  'use strict';
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+  const el = (tag, props, ...kids) => {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(props || {})) {
+      if (k === 'text') node.textContent = v;
+      else if (v === true) node.setAttribute(k, '');
+      else if (v !== false && v != null) node.setAttribute(k, v);
+    }
+    node.append(...kids.filter(Boolean));
+    return node;
+  };
+
+  // --- colours and contrast (WCAG 2 relative luminance) -------------------------------------
+  function luminance(hex) {
+    const m = /^#?([0-9a-f]{6})$/i.exec(hex || '');
+    if (!m) return null;
+    const n = parseInt(m[1], 16);
+    const c = [n >> 16, (n >> 8) & 255, n & 255].map((v) => {
+      const s = v / 255;
+      return s <= 0.03928 ? s / 12.92 : Math.pow((s + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  }
+  function contrast(a, b) {
+    const la = luminance(a), lb = luminance(b);
+    if (la === null || lb === null) return null;
+    return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+  }
+
+  // --- the Configuration page ---------------------------------------------------------------
+  const form = $('form[data-config]');
+  if (form) configure(form);
+
+  function configure(form) {
+    const current = {'': form.dataset.defaultLang, offline_: form.dataset.defaultLang};
+    const value = (sel) => { const n = $(sel, form); return n ? n.value : ''; };
+    const text = (section, kind) => value(`[data-text="${section}${kind}"][data-lang="${current[section]}"]`);
+
+    function showLang(section, lang) {
+      current[section] = String(lang);
+      for (const b of $$(`.lang-button[data-section="${section}"]`, form)) b.setAttribute('aria-pressed', String(b.dataset.lang === current[section]));
+      for (const p of $$(`.lang-pane[data-section="${section}"]`, form)) p.hidden = p.dataset.langPane !== current[section];
+      render();
+    }
+    function flagMissing(section, lang) {
+      const filled = ['header', 'welcome'].every((k) => value(`[data-text="${section}${k}"][data-lang="${lang}"]`).trim());
+      const b = $(`.lang-button[data-section="${section}"][data-lang="${lang}"] [data-missing]`, form);
+      if (b) b.hidden = filled;
+    }
+    for (const b of $$('.lang-button', form)) b.addEventListener('click', () => showLang(b.dataset.section, b.dataset.lang));
+
+    const toggle = $('[data-offline-toggle]', form);
+    const offlineShown = () => { for (const s of $$('[data-offline-section]')) s.hidden = !toggle.checked; };
+    toggle.addEventListener('change', offlineShown);
+
+    for (const box of $$('[data-required]', form)) {
+      box.addEventListener('change', () => { if (box.checked) $(`[data-requested="${box.dataset.required}"]`, form).checked = true; render(); });
+    }
+    for (const box of $$('[data-requested]', form)) {
+      box.addEventListener('change', () => { if (!box.checked) $(`[data-required="${box.dataset.requested}"]`, form).checked = false; render(); });
+    }
+
+    function warnings() {
+      for (const set of $$('[data-contrast]', form)) {
+        const name = set.dataset.contrast;
+        const ratio = contrast(value(`#${name}_background`), value(`#${name}_color`));
+        const out = $(`[data-contrast-warning="${name}"]`, set);
+        const low = ratio !== null && ratio < 4.5;
+        const said = low ? form.dataset.contrastText.replace('%(ratio)s', ratio.toFixed(2)) : '';
+        if (out.textContent !== said) out.textContent = said;
+        set.classList.toggle('low-contrast', low);
+      }
+    }
+
+    // previews: the widget's own stylesheet and markup, in a shadow root, without a socket
+    const previews = $$('[data-preview]').map((host) => preview(host, form.dataset.widgetCss));
+    function colours() {
+      const out = {};
+      for (const input of $$('[data-colour]', form)) out[input.dataset.colour] = input.value;
+      return out;
+    }
+    function fields() {
+      return $$('[data-requested]', form).filter((b) => b.checked).map((b) => ({
+        name: b.dataset.requested, required: $(`[data-required="${b.dataset.requested}"]`, form).checked}));
+    }
+    function render() {
+      const state = {colours: colours(), operator: value('#operator_name'), fields: fields(),
+        header: text('', 'header'), welcome: text('', 'welcome'),
+        offline_header: text('offline_', 'header'), offline_welcome: text('offline_', 'welcome')};
+      for (const p of previews) p(state);
+      warnings();
+    }
+    form.addEventListener('input', (e) => {
+      const t = e.target;
+      if (t.dataset && t.dataset.text && t.dataset.lang) flagMissing(t.dataset.text.startsWith('offline_') ? 'offline_' : '', t.dataset.lang);
+      render();
+    });
+    form.addEventListener('change', render);
+    showLang('', current['']);
+    showLang('offline_', current.offline_);
+    offlineShown();
+  }
+
+  function preview(host, cssUrl) {
+    const root = host.attachShadow({mode: 'open'});
+    const d = host.dataset, isForm = d.preview === 'form';
+    root.append(el('link', {rel: 'stylesheet', href: cssUrl}),
+      el('style', {text: '.panel{position:relative;inset:auto;right:auto;bottom:auto;width:100%;height:auto;min-height:' +
+        (isForm ? '0' : '340px') + ';animation:none;box-shadow:0 4px 16px rgba(0,0,0,.2)}.scroll,.form{overflow:visible}' +
+        '@media (max-width:480px){.panel{position:relative;inset:auto;height:auto;border-radius:12px}}'}));
+    const title = el('h2', {});
+    const panel = el('div', {class: 'panel' + (isForm ? ' is-form' : ''), inert: true},
+      el('div', {class: 'head'}, title, el('span', {class: 'close', 'aria-hidden': 'true', text: '\u00d7'})));
+    const welcome = el('p', {class: 'welcome'});
+    let update;
+    if (!isForm) {
+      const opMeta = el('p', {class: 'meta'});
+      const log = el('div', {class: 'log'},
+        el('div', {class: 'msg op'}, el('p', {class: 'body', text: d.sampleOperator}), opMeta),
+        el('div', {class: 'msg me'}, el('p', {class: 'body', text: d.sampleCustomer})));
+      panel.append(el('div', {class: 'chat'}, el('div', {class: 'scroll'}, welcome, log),
+        el('div', {class: 'compose'}, el('textarea', {rows: 2, placeholder: d.placeholder, tabindex: '-1'}),
+          el('span', {class: 'send', text: d.send, style: 'display:inline-flex;align-items:center'}))));
+      update = (s) => { title.textContent = s.header; welcome.textContent = s.welcome; opMeta.textContent = s.operator; };
+    } else {
+      const labels = JSON.parse(d.labels || '{}');
+      const body = el('div', {class: 'fields'});
+      panel.append(el('div', {class: 'form'}, welcome, body));
+      update = (s) => {
+        title.textContent = s.offline_header; welcome.textContent = s.offline_welcome;
+        body.replaceChildren(...s.fields.map((f) => el('div', {class: 'row'},
+          el('span', {class: 'label', style: 'font-weight:600;font-size:15px', text: labels[f.name] + (f.required ? ' *' : '')}),
+          f.name === 'message' ? el('textarea', {rows: 3, tabindex: '-1'}) : el('input', {tabindex: '-1'}))),
+          el('span', {class: 'send', text: d.send, style: 'display:flex;align-items:center;justify-content:center'}));
+      };
+    }
+    root.append(panel);
+    return (s) => {
+      for (const [k, v] of Object.entries(s.colours)) panel.style.setProperty('--psc-' + k.replace(/_/g, '-'), v);
+      update(s);
+    };
+  }
+
+  // --- the history's dialogs ----------------------------------------------------------------
+  const viewer = $('#history-view');
+  if (viewer) {
+    const content = $('[data-view-content]', viewer);
+    let opener = null;
+    for (const b of $$('[data-view]')) {
+      b.addEventListener('click', async (e) => {
+        e.preventDefault();
+        opener = b;
+        content.replaceChildren(el('p', {text: viewer.dataset.loading}));
+        viewer.showModal();
+        try {
+          const answer = await fetch(b.dataset.view, {credentials: 'same-origin', headers: {Accept: 'text/html'}});
+          const html = await answer.text();
+          const doc = new DOMParser().parseFromString(html, 'text/html');
+          const part = doc.querySelector('[data-exchange]');
+          content.replaceChildren(part ? document.importNode(part, true) : el('p', {text: viewer.dataset.failed}));
+        } catch (err) { content.replaceChildren(el('p', {text: viewer.dataset.failed})); }
+      });
+    }
+    viewer.addEventListener('close', () => { if (opener) opener.focus(); });
+  }
+  const confirmBox = $('#delete-confirm');
+  if (confirmBox) {
+    let pending = null;
+    const message = $('[data-confirm-message]', confirmBox);
+    for (const f of $$('form[data-delete]')) {
+      f.addEventListener('submit', (e) => {
+        if (f.dataset.confirmed === '1') return;
+        e.preventDefault();
+        const submitter = e.submitter;
+        const count = submitter && submitter.name === 'lines' ? 1 : $$('input[name="lines"]:checked', f).length;
+        if (!count) { message.textContent = confirmBox.dataset.none; $('[data-confirm-yes]', confirmBox).hidden = true; }
+        else {
+          message.textContent = (count === 1 ? confirmBox.dataset.one : confirmBox.dataset.many).replace('%(num)d', count);
+          $('[data-confirm-yes]', confirmBox).hidden = false;
+        }
+        pending = {form: f, submitter};
+        confirmBox.showModal();
+        $(count ? '[data-confirm-no]' : '[data-confirm-no]', confirmBox).focus();
+      });
+    }
+    $('[data-confirm-yes]', confirmBox).addEventListener('click', () => {
+      if (!pending) return;
+      const {form: f, submitter} = pending;
+      f.append(el('input', {type: 'hidden', name: 'confirmed', value: '1'}));
+      f.dataset.confirmed = '1';
+      confirmBox.close();
+      f.requestSubmit(submitter && submitter.form === f ? submitter : undefined);
+    });
+    $('[data-confirm-no]', confirmBox).addEventListener('click', () => { confirmBox.close(); if (pending && pending.submitter) pending.submitter.focus(); pending = null; });
+  }
+  const all = $('[data-select-all]');
+  if (all) all.addEventListener('change', () => { for (const b of $$('input[name="lines"][type="checkbox"]')) b.checked = all.checked; });
+})();
