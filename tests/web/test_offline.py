@@ -228,6 +228,45 @@ def test_header_lines_in_the_message_stay_in_the_body(site):
     assert "Bcc: victim@example.test" in message.get_body(("plain",)).get_content()
 
 
+#: Line breaks of every kind: CR, LF, both, vertical tab, form feed, NEL, and Unicode's
+#: line and paragraph separators.
+BREAKS = ["\r\n", "\n", "\r", "\x0b", "\x0c", "\x85", "\u2028", "\u2029"]
+#: The headers an offline mail has, and no other.
+HEADERS = {"From", "To", "Reply-To", "Subject", "Date", "Message-ID", "MIME-Version",
+           "Content-Type"}
+
+
+def test_no_field_can_add_a_header_or_a_recipient(site):
+    """Every field of a real post (the page URL too) carrying every kind of line break
+    followed by headers: refused, or mailed with the mail's own headers only, to the
+    merchant only."""
+    app, db, server, _ = site
+    shop = get_state(app).shop
+    with shop.connect() as conn:
+        shop.settings_store.save(conn, db.tables, db.ids["shop"],
+                                 {"offline_fields": {"phone": "requested"}})
+        conn.commit()
+    tail = "Bcc: victim@example.test{}Subject: spoof"
+    accepted = 0
+    for field in ("firstname", "lastname", "email", "phone", "page_url", "message"):
+        for brk in BREAKS:
+            value = POST.get(field, "ann") + brk + tail.format(brk)
+            status = send(app, {**POST, field: value}).status_code
+            assert status in (201, 422), (field, repr(brk), status)
+            accepted += status == 201
+    assert accepted >= len(BREAKS)  # the message field takes them all, as text
+    received(server, accepted)
+    wait_until(lambda: {m.state for m in rows(db, "mail")} == {"sent"})
+    messages, envelopes = server.messages, list(server.recorder.envelopes)
+    assert len(messages) == accepted
+    for message, (_, recipients) in zip(messages, envelopes, strict=True):
+        assert recipients == [NOTIFY] and set(message.keys()) == HEADERS
+        assert message["Reply-To"] in ("ann@example.test", "shop@example.test")
+        assert message["Subject"] == "[Test shop] New message from the chat's contact form"
+    assert all(not m.page_url or "victim" not in m.page_url
+               for m in rows(db, "offline_message"))
+
+
 SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>&amp;'
 
 
@@ -238,9 +277,11 @@ def test_html_in_every_field_is_escaped_in_the_mail(site):
         shop.settings_store.save(conn, db.tables, db.ids["shop"],
                                  {"offline_fields": {"phone": "requested"}})
         conn.commit()
+    page = "https://127.0.0.1/?q=" + SCRIPT.replace(" ", "")
     response = send(app, {**POST, "firstname": SCRIPT, "lastname": SCRIPT,
-                          "message": SCRIPT + "\n" + SCRIPT})
+                          "message": SCRIPT + "\n" + SCRIPT, "page_url": page})
     assert response.status_code == 201
+    assert rows(db, "offline_message")[0].page_url == page  # kept, never mailed
     for field, value in (("email", "<b>@example.test"), ("phone", "<script>")):
         refused = send(app, {**POST, field: value})
         assert refused.status_code == 422 and field in refused.get_json()["errors"]
