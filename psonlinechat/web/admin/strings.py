@@ -15,7 +15,7 @@ STRINGS: dict[str, str] = {
     "conversations": N_("Conversations"),
     "ongoing": N_("Ongoing conversations"),
     "finished": N_("Finished conversations"),
-    "unread": N_("{count} unread"),
+    "unread": N_("Unread messages: {count}"),
     "online": N_("Online"),
     "minimise": N_("Minimise"),
     "hide": N_("Hide"),
@@ -31,8 +31,8 @@ STRINGS: dict[str, str] = {
     "no_ongoing": N_("No ongoing conversation."),
     "no_finished": N_("No finished conversation."),
     "go_offline": N_("Go offline"),
-    "offline_confirm": N_("You are the last operator online. Going offline ends {count} "
-                          "ongoing conversations and moves every finished one to the "
+    "offline_confirm": N_("You are the last operator online. Going offline ends the ongoing "
+                          "conversations ({count}) and moves every finished one to the "
                           "history."),
     "is_online": N_("You are online: visitors can start a conversation."),
     "is_offline": N_("You are offline: visitors cannot start a conversation."),
