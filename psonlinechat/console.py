@@ -108,7 +108,7 @@ def mail_command() -> None:
 @shop_options
 @commands.RETRY_FAILED
 def send_pending_command(retry_failed: bool, **options: Any) -> None:
-    """Send the queued mails that are due (run it from cron, e.g. every minute)."""
+    """Send the queued mails that are due now (a running server's sender does it by itself)."""
     _standalone(functools.partial(commands.send_pending, retry_failed=retry_failed))(**options)
 
 

@@ -6,6 +6,8 @@ A mail is queued in the transaction that stores its message
 claimed and committed before its mail is built and sent, and marked sent after (see
 :mod:`psonlinechat.store.offline_messages`), so two processes never send one mail, and
 a process that dies mid-send leaves it to the next ``send_pending`` once the lease is over.
+An app calls them from its mail sender's thread (:mod:`psonlinechat.mail.sender`), never
+from a request; ``psonlinechat mail send-pending`` calls :meth:`MailQueue.send_pending` too.
 A failure (an SMTP outage, sendmail failing) records the attempt and its error and
 retries later, waiting twice as long each time (:func:`backoff`); after
 :data:`MAX_ATTEMPTS` the row is ``failed`` and stays listed until requeued.
