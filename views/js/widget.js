@@ -84,7 +84,7 @@
     if (e.type === 'message') {
       const op = e.author === 'operator';
       const meta = (op ? (e.operator_name || opName) + ' \u00b7 ' : '') + time(e.at);
-      if (node) { node.classList.remove('pending', 'failed'); node.lastChild.textContent = meta; node.dataset.seq = e.seq; }
+      if (node) { node.classList.remove('pending', 'failed'); node.children[1].textContent = meta; node.dataset.seq = e.seq; }
       else place(node = bubble(e.author, e.body, meta), e.seq);
       if (op && live) { chime(); typingShown(false); }
     } else {
@@ -99,14 +99,12 @@
     seenMarks();
     scroll();
   }
-  function seenMarks() {
+  const seenMark = el('p', {class: 'meta', text: S.seen});
+  function seenMarks() { // "Seen" under the last of the visitor's messages the operator saw
     const upto = (mem.n && mem.n.operator_seen_seq) || 0;
     let last = null;
-    for (const node of log.querySelectorAll('.me')) {
-      node.classList.remove('seen');
-      if (+node.dataset.seq && +node.dataset.seq <= upto) last = node;
-    }
-    if (last) { last.classList.add('seen'); last.dataset.seen = S.seen; }
+    for (const node of log.querySelectorAll('.me')) if (+node.dataset.seq && +node.dataset.seq <= upto) last = node;
+    if (last) last.append(seenMark); else seenMark.remove();
   }
   function archived() {
     mem.n = null;
@@ -280,7 +278,7 @@
         setTimeout(() => send({type: 'message', client_id: pending.id, body: pending.body}), (f.retry_after || 2) * 1000);
       } else if (pending) {
         const node = mine.get(pending.id);
-        if (node) { node.classList.replace('pending', 'failed'); node.lastChild.textContent = S.failed; }
+        if (node) { node.classList.replace('pending', 'failed'); node.children[1].textContent = S.failed; }
         unpend(pending.id);
         if (f.code === 'unavailable' && inputs.message) inputs.message.value = pending.body;
         else if (!field.value) field.value = pending.body;
