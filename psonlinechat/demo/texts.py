@@ -43,11 +43,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "signed_in_as": "Signed in as {name}",
         "bo_welcome": "Welcome, {name}.",
         "bo_chat_title": "Online Chat",
-        "bo_chat_intro": "The chat engine runs on this shop's database: conversations, "
-                         "operators and their presence are already served over WebSockets.",
-        "bo_try": "Coming next",
-        "bo_try_steps": "The storefront widget and the chat windows at the bottom of every "
-                        "back-office page; then write from the storefront and answer here.",
+        "bo_chat_intro": "The chat runs on this shop's database. The Online Chat window at "
+                         "the bottom right of every back-office page is your console.",
+        "bo_try": "Try it",
+        "bo_try_steps": "Turn on its Online switch and keep this tab open; in another "
+                        "browser, open the storefront, press Chat with us and write: the "
+                        "conversation opens here. Offline, the storefront offers a form "
+                        "whose mail lands in the demo's outbox folder.",
         "bo_view_shop": "View my shop",
         "bo_shop": "Shop",
         "bo_languages": "Languages",
@@ -85,11 +87,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "signed_in_as": "Connecté en tant que {name}",
         "bo_welcome": "Bienvenue, {name}.",
         "bo_chat_title": "Chat en ligne",
-        "bo_chat_intro": "Le moteur du chat tourne sur la base de la boutique : conversations, "
-                         "opérateurs et présence passent déjà par WebSocket.",
-        "bo_try": "Bientôt",
-        "bo_try_steps": "Le widget de la boutique et les fenêtres de chat en bas de chaque page "
-                        "du back-office ; écrivez alors depuis la boutique et répondez d'ici.",
+        "bo_chat_intro": "Le chat tourne sur la base de la boutique. La fenêtre Chat en ligne, "
+                         "en bas à droite de chaque page du back-office, est votre console.",
+        "bo_try": "Essayer",
+        "bo_try_steps": "Activez son interrupteur En ligne et gardez cet onglet ouvert ; dans "
+                        "un autre navigateur, ouvrez la boutique, cliquez sur Discuter avec "
+                        "nous et écrivez : la conversation s'ouvre ici. Hors ligne, la "
+                        "boutique propose un formulaire dont le mail arrive dans le dossier "
+                        "outbox de la démo.",
         "bo_view_shop": "Voir ma boutique",
         "bo_shop": "Boutique",
         "bo_languages": "Langues",
