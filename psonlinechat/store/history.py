@@ -101,15 +101,25 @@ def _matching(conn: sa.Connection, t: Tables, c: Any, query: Query,
                   c.c.id_customer.in_(said_by))
 
 
+#: InnoDB's default FULLTEXT stopwords and its shortest indexed word: such words are left
+#: to the ``LIKE`` that checks the matches.
+_STOPWORDS = frozenset({"a", "about", "an", "are", "as", "at", "be", "by", "com", "de", "en",
+                       "for", "from", "how", "i", "in", "is", "it", "la", "of", "on", "or",
+                       "that", "the", "this", "to", "was", "what", "when", "where", "who",
+                       "will", "with", "und", "www"})
+_MIN_WORD = 3
+
+
 def _text_match(conn: sa.Connection, m: sa.Table, text: str) -> sa.ColumnElement[bool]:
-    """Messages holding every word of ``text`` (a prefix of each): FULLTEXT on MariaDB,
-    ``LIKE`` elsewhere (the demo's SQLite)."""
-    words = re.findall(r"\w+", text)
-    if conn.dialect.name in ("mysql", "mariadb") and words:
-        boolean = " ".join(f"+{word}*" for word in words)
-        return m.c.body.match(boolean)
+    """Messages holding ``text``: the FULLTEXT index finds those with every indexable word
+    (MariaDB), then ``LIKE`` checks the text itself (alone on the demo's SQLite)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return m.c.body.like(f"%{escaped}%", escape="\\")
+    like = m.c.body.like(f"%{escaped}%", escape="\\")
+    words = [w for w in re.findall(r"\w+", text.lower())
+             if len(w) >= _MIN_WORD and w not in _STOPWORDS]
+    if conn.dialect.name in ("mysql", "mariadb") and words:
+        return sa.and_(m.c.body.match(" ".join(f"+{word}*" for word in words)), like)
+    return like
 
 
 def page(conn: sa.Connection, t: Tables, query: Query) -> list[Line]:

@@ -178,7 +178,7 @@
         if (f.dataset.confirmed === '1') return;
         e.preventDefault();
         const submitter = e.submitter;
-        const count = submitter && submitter.name === 'lines' ? 1 : $$('input[name="lines"]:checked', f).length;
+        const count = submitter && submitter.name === 'lines' ? 1 : Array.from(f.elements).filter((n) => n.name === 'lines' && n.checked).length;
         if (!count) { message.textContent = confirmBox.dataset.none; $('[data-confirm-yes]', confirmBox).hidden = true; }
         else {
           message.textContent = (count === 1 ? confirmBox.dataset.one : confirmBox.dataset.many).replace('%(num)d', count);
