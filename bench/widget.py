@@ -352,13 +352,15 @@ def main() -> None:
         return
     parts = set(args.only.split(","))
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
-    print(f"bench/widget.py on {os.cpu_count()} cores")
+    print(f"bench/widget.py on {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f} at the start")
     if "page" in parts:
         print(bench_page(), flush=True)
     if "footer" in parts:
         print(bench_footer(args.duration), flush=True)
     if "offline" in parts:
         print(bench_offline(args.posts, args.concurrency), flush=True)
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":
