@@ -73,8 +73,10 @@
   function connect() {
     greeted = false;
     setStatus(attempt ? T.reconnecting : T.connecting, attempt ? 'warn' : '');
+    performance.mark('psonlinechat:connect');
     const socket = ws = new WebSocket(socketUrl());
     socket.onopen = () => {
+      performance.mark('psonlinechat:open');
       const last_seqs = {};
       for (const [id, c] of convs) last_seqs[id] = lastSeq(c);
       socket.send(JSON.stringify({type: 'hello', id_shop: S.id_shop, last_seqs}));
@@ -108,6 +110,7 @@
   const handlers = {
     ping: () => send({type: 'pong'}),
     recap(frame) {
+      performance.mark('psonlinechat:recap');
       greeted = true; attempt = 0;
       heartbeat = (frame.limits && frame.limits.heartbeat_seconds) || heartbeat;
       const listed = new Set();
