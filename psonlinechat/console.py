@@ -1,5 +1,5 @@
 """The ``psonlinechat`` console script: ``install | uninstall | upgrade | mail | serve | demo |
-prestashop-module``.
+prestashop-module | doctor``.
 
 ``main`` builds a Flask app with :class:`~psonlinechat.OnlineChat` from the
 ``PSONLINECHAT_*`` environment variables and the options given
@@ -20,7 +20,7 @@ from flask import Flask
 
 from psonlinechat import config
 from psonlinechat.demo.command import demo_command
-from psonlinechat.deploy import module_zip
+from psonlinechat.deploy import doctor, module_zip
 from psonlinechat.errors import PsOnlineChatError
 from psonlinechat.serve.command import serve_command
 from psonlinechat.serve.wsgi import create_app
@@ -133,6 +133,29 @@ def prestashop_module_command(out_dir: str) -> None:
         commands.fail(f"cannot write the module's zip into {out_dir}: {exc}")
     click.echo(f"{target} ({target.stat().st_size} bytes): upload it in Modules > Module Manager "
                "> Upload a module, then open its Configure page.")
+
+
+@main.command("doctor")
+@shop_options
+@click.option("--shop-url", required=True,
+              help="The storefront's public address, as browsers reach it (https://shop.example/).")
+@click.option("--timeout", type=float, default=5.0, show_default=True,
+              help="Seconds each request may take.")
+@click.option("--send-test-mail", "send_to", metavar="ADDRESS", default=None,
+              help="Also send one test mail to ADDRESS (nothing is sent without it).")
+def doctor_command(shop_url: str, timeout: float, send_to: str | None,
+                   prestashop_root: str | None, database_url: str | None,
+                   table_prefix: str | None) -> None:
+    """Check the deployment from the outside, as a browser would; exit 1 on a problem."""
+    settings = config.from_environ(prestashop_root=prestashop_root, database_url=database_url,
+                                   table_prefix=table_prefix)
+    try:
+        findings = doctor.diagnose(settings, shop_url, timeout=timeout, send_to=send_to)
+    except ValueError as exc:
+        commands.fail(str(exc))
+    click.echo(findings.report(shop_url))
+    if findings.problems:
+        raise SystemExit(1)
 
 
 main.add_command(serve_command)
