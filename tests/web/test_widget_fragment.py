@@ -19,7 +19,7 @@ from psonlinechat.shop import offline_form
 from psonlinechat.shop.settings import ModuleSettings
 from psonlinechat.web import offline
 from psonlinechat.web.blueprint import views_path
-from psonlinechat.web.front import availability, widget
+from psonlinechat.web.front import availability, colours, widget
 from psonlinechat.web.front.strings import STRINGS
 from tests.support.chatclient import HOST
 
@@ -80,11 +80,11 @@ def page(shop):
     cache = availability.cache_of(shop.state)
     cache.forget()
 
-    def render(cookies=None):
+    def render(cookies=None, **headers):
         cache.forget()
         cookies = shop.anonymous() if cookies is None else cookies
         environ = werkzeug.test.EnvironBuilder("/en/3-mug", base_url=BASE, headers={
-            "Cookie": "; ".join(f"{n}={v}" for n, v in cookies)}).get_environ()
+            "Cookie": "; ".join(f"{n}={v}" for n, v in cookies), **headers}).get_environ()
         return (str(render_hook(shop.app, "displayFooter", environ)),
                 str(render_hook(shop.app, "displayHeader", environ)))
 
@@ -143,8 +143,18 @@ def test_merchant_texts_cannot_end_the_script_or_become_markup(shop, page):
 def test_no_launcher_when_nobody_answers_and_offline_mode_is_off(shop, page):
     shop.settings(offline_mode=False)
     footer, _ = page()
-    assert footer.startswith("<psonlinechat-widget hidden ")  # not shown, not in the a11y tree
-    assert state_of(footer)["availability"] == "unavailable"
+    assert "psonlinechat-widget" not in footer and "psonlinechat-state" not in footer
+    (attrs, stub), = scripts(footer)  # only wakes for a conversation in progress in the tab
+    assert not attrs and "sessionStorage.getItem(r.key)" in stub
+    resume = json.loads(stub[stub.rindex("})(") + 3:-1])
+    assert resume == {"key": f"psonlinechat:{shop.id_shop}",
+                      "url": "/psonlinechat/hook/displayFooter",
+                      "header": widget.RESUME_HEADER}
+    assert gz(footer) < 400
+
+    whole, _ = page(**{widget.RESUME_HEADER: "1"})  # what the stub asks for
+    assert whole.startswith("<psonlinechat-widget hidden ")  # not shown, not in the a11y tree
+    assert state_of(whole)["availability"] == "unavailable"
     shop.settings(offline_mode=True)
     footer, _ = page()
     assert footer.startswith("<psonlinechat-widget style=")
@@ -177,10 +187,25 @@ def test_the_offline_form_has_the_fields_asked_for_with_what_is_known(shop, page
 
 def test_a_malformed_stored_colour_falls_back_to_the_default():
     odd = dataclasses.replace(ModuleSettings(), header_color="red;background:url(x)",
-                              customer_background="#ABCDEF")
-    found = widget.colours(odd)
+                              customer_background="#7A1F5C")
+    found = colours.colours(odd)
     assert found["header_color"] == ModuleSettings().header_color
-    assert found["customer_background"] == "#ABCDEF"
+    assert found["customer_background"] == "#7a1f5c"  # readable already: kept
+
+
+@pytest.mark.parametrize("background, text", [
+    ("#2c7be5", "#ffffff"), ("#ffff00", "#ffffff"), ("#777777", "#000000"),
+    ("#000000", "#000000"), ("#e8eef5", "#1f2d3d")])
+def test_every_pair_is_made_readable_keeping_its_text(background, text):
+    settings = dataclasses.replace(ModuleSettings(), customer_background=background,
+                                   customer_color=text)
+    found = colours.colours(settings)
+    assert found["customer_color"] == text
+    assert colours.contrast(found["customer_background"], text) >= colours.MIN_CONTRAST
+    if colours.contrast(background, text) >= colours.MIN_CONTRAST:
+        assert found["customer_background"] == background
+    for background_name, text_name in colours.PAIRS:
+        assert colours.contrast(found[background_name], found[text_name]) >= 4.5
 
 
 def test_script_json_escapes_what_could_end_a_script():

@@ -50,7 +50,7 @@
   const compose = el('form', {class: 'compose', onsubmit: (e) => { e.preventDefault(); post(); }},
     el('label', {for: 'psc-msg', class: 'sr', text: S.message}), field,
     el('button', {type: 'submit', class: 'send', text: S.send}));
-  const ender = el('button', {type: 'button', class: 'end', text: S.end, hidden: true, onclick: endIt});
+  const ender = el('button', {type: 'button', class: 'end', text: S.end, onclick: endIt});
   const chat = el('div', {class: 'chat', hidden: true}, scroller, typing, compose, ender);
   panel.append(chat);
 
@@ -366,7 +366,7 @@
     offline.hidden = !isForm;
     title.textContent = (isForm ? st.texts.offline_header || S.offline_title : st.texts.header || S.chat_title);
     panel.classList.toggle('is-form', isForm);
-    ender.hidden = !(mem.n && mem.n.status === 'ongoing');
+    ender.disabled = !(mem.n && mem.n.status === 'ongoing');
     if (mode === 'off') say(S.unavailable);
     host.hidden = mode === 'off' && panel.hidden;
   }

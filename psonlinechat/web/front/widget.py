@@ -4,7 +4,7 @@
 declarative shadow root, the state as JSON, and the inline loader (``views/js/loader.js``).
 :func:`header` is the ``displayHeader`` fragment: the host element's few lines of CSS.
 :func:`widget_state` builds the state from a :class:`~psonlinechat.hookspecs.HookContext`:
-the merchant's texts in the visitor's language, the colours, the availability, the
+the merchant's texts in the visitor's language, the colours (made readable), the availability, the
 offline form's fields with what is known of a signed-in customer, the server's own rules
 and the widget's strings.
 """
@@ -22,9 +22,10 @@ from markupsafe import Markup
 from psonlinechat.hookspecs import HookContext
 from psonlinechat.shop import offline_form
 from psonlinechat.shop.identity import Visitor
-from psonlinechat.shop.settings import COLOUR_FIELDS, OFFLINE_FIELDS, ModuleSettings
+from psonlinechat.shop.settings import OFFLINE_FIELDS, ModuleSettings
 from psonlinechat.web.blueprint import views_path
 from psonlinechat.web.front import availability
+from psonlinechat.web.front.colours import colours
 from psonlinechat.web.front.strings import DOMAIN, STRINGS
 from psonlinechat.web.offline import HONEYPOT
 from psonlinechat.web.state import ChatState
@@ -34,8 +35,9 @@ from psonlinechat.web.translations import translate_all
 STATE_VERSION = 1
 HEADER_TEMPLATE = "psonlinechat/hook/header.html"
 FOOTER_TEMPLATE = "psonlinechat/hook/footer.html"
-_COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 #: What must not appear raw inside an inline ``<script>``: escaped as JSON allows.
+#: The request header asking for the whole footer fragment while nobody can chat.
+RESUME_HEADER = "X-Psonlinechat-Resume"
 _SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
                   "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
@@ -77,14 +79,6 @@ def script_json(value: Any) -> Markup:
     return Markup(re.sub("[<>&\u2028\u2029]", lambda m: _SCRIPT_UNSAFE[m.group()], text))
 
 
-def colours(settings: ModuleSettings) -> dict[str, str]:
-    """The merchant's colours, each ``#rrggbb`` (a malformed stored value gives the
-    default's), by their settings' names."""
-    default = ModuleSettings()
-    return {name: value if _COLOUR_RE.match(value := str(getattr(settings, name))) else
-            getattr(default, name) for name in COLOUR_FIELDS}
-
-
 def fields(settings: ModuleSettings, visitor: Visitor) -> list[dict[str, str]]:
     """The offline form's fields the merchant asked for, in order, with the signed-in
     customer's known name and email as values."""
@@ -98,6 +92,11 @@ def fields(settings: ModuleSettings, visitor: Visitor) -> list[dict[str, str]]:
             out.append({"name": name, "state": state,
                         "value": value[:offline_form.LIMITS[name]]})
     return out
+
+
+def storage_key(visitor: Visitor) -> str:
+    """The ``sessionStorage`` key of the visitor's conversation in progress (per shop)."""
+    return f"psonlinechat:{visitor.id_shop}"
 
 
 def base_url(context: HookContext) -> str:
@@ -114,7 +113,7 @@ def widget_state(context: HookContext, settings: ModuleSettings, visitor: Visito
         "socket": f"{base}/ws/visitor", "offline_url": f"{base}/offline",
         "assets": {"js": asset_url(base, "js", "widget.js"),
                    "css": asset_url(base, "css", "widget.css")},
-        "storage_key": f"psonlinechat:{visitor.id_shop}",
+        "storage_key": storage_key(visitor),
         "texts": {"header": settings.text("header_text", id_lang),
                   "welcome": settings.text("welcome_text", id_lang),
                   "offline_header": settings.text("offline_header_text", id_lang),
@@ -131,9 +130,14 @@ def widget_state(context: HookContext, settings: ModuleSettings, visitor: Visito
 
 
 def footer(context: HookContext) -> str | None:
-    """The ``displayFooter`` fragment: launcher, state and loader. When nobody can chat and
-    offline mode is off, the launcher is hidden (``hidden`` host) and the loader only wakes
-    for a conversation already in progress in the tab; ``None`` without the app's state.
+    """The ``displayFooter`` fragment: launcher, state and loader; ``None`` without the
+    app's state.
+
+    When nobody can chat and offline mode is off there is no launcher: the fragment is
+    only a few bytes of script that, for a tab holding a conversation in progress (its
+    key in ``sessionStorage``), asks ``GET <prefix>/hook/displayFooter`` with the
+    :data:`RESUME_HEADER` for the whole fragment, launcher hidden, so that the visitor
+    keeps their conversation from page to page.
 
     :raises ShopError: the shop's database is out of reach.
     """
@@ -141,15 +145,20 @@ def footer(context: HookContext) -> str | None:
     if not isinstance(chat_state, ChatState):
         return None
     visitor = context.visitor
+    now = availability.storefront_availability(chat_state, visitor.id_shop)
+    unavailable = now == availability.UNAVAILABLE
+    if unavailable and context.request.headers.get(RESUME_HEADER) != "1":
+        resume = {"key": storage_key(visitor), "url": f"{base_url(context)}/hook/displayFooter",
+                  "header": RESUME_HEADER}
+        return context.render(FOOTER_TEMPLATE, resume=script_json(resume))
     with context.shop.connect() as conn:
         settings = context.shop.module_settings(conn, visitor.id_shop)
-    now = availability.storefront_availability(chat_state, visitor.id_shop)
     iso = context.shop.language_iso(visitor.id_lang, visitor.id_shop)
     state = widget_state(context, settings, visitor, iso, now)
     style = ";".join(f"--psc-{name.replace('_', '-')}:{value}"
                      for name, value in state["colours"].items())
     return context.render(FOOTER_TEMPLATE, state=state, state_json=script_json(state),
-                          style=style, hidden=now == availability.UNAVAILABLE,
+                          style=style, hidden=unavailable,
                           loader=loader_source(), t=state["strings"])
 
 

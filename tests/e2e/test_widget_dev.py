@@ -1,0 +1,61 @@
+"""The widget's own browser checks beyond the shared role/name tests: a visitor whose
+conversation took the last place keeps it from page to page, though the shop now shows no
+launcher to anyone else (offline mode off); and what the widget keeps in the tab."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.support.widgetpage import (
+    HEADER,
+    Traffic,
+    chat_ready,
+    dialog,
+    first_message,
+    launcher,
+    send,
+    visit,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_conversation_in_progress_survives_pages_that_show_no_launcher(storefront,
+                                                                         open_page):
+    storefront.settings(max_chats=1, offline_mode=False)
+    operator, page, panel = chat_ready(storefront, open_page)
+    send(panel, "I took the last place")
+    id_conversation = first_message(operator, "I took the last place")
+
+    stranger = open_page()
+    visit(stranger, storefront.page_url, availability=None)  # full: no launcher for others
+    expect(launcher(stranger)).to_have_count(0)
+
+    traffic = Traffic(page)
+    page.goto(storefront.relay.url + "/product/2")
+    panel = dialog(page, HEADER)
+    expect(panel).to_be_visible()  # it was open: it opens again, with the conversation
+    expect(panel.get_by_role("log")).to_contain_text("I took the last place")
+    assert any("/psonlinechat/hook/displayFooter" in url for url in traffic.requests)
+    operator.say("Still here for you", id_conversation=id_conversation)
+    expect(panel.get_by_role("log")).to_contain_text("Still here for you")
+    send(panel, "Thanks!")
+    assert operator.expect("message", timeout=10, body="Thanks!")["id_conversation"] == (
+        id_conversation)
+
+
+def test_the_tab_keeps_the_token_and_the_last_seq_but_no_cookie(storefront, open_page):
+    operator, page, panel = chat_ready(storefront, open_page)
+    send(panel, "Remember me")
+    id_conversation = first_message(operator, "Remember me")
+    operator.say("Noted", id_conversation=id_conversation)
+    expect(panel.get_by_role("log")).to_contain_text("Noted")
+    kept = page.evaluate("""() => {
+        const state = JSON.parse(document.getElementById('psonlinechat-state').textContent);
+        return JSON.parse(sessionStorage.getItem(state.storage_key));
+    }""")
+    assert kept["t"] and kept["q"] == 2 and kept["p"] == []
+    assert kept["n"]["id_conversation"] == id_conversation
+    assert page.evaluate("() => localStorage.length") == 0
+    assert page.context.cookies() == []  # the tab's storage only: nothing the shop would see
