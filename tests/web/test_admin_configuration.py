@@ -166,3 +166,12 @@ def test_changes_need_the_employees_own_token_from_the_same_origin(app, multisto
                        **base).status_code == 303
     assert client.post("/psonlinechat/admin/history/delete", headers=admin,
                        data={"lines": "c1", "confirmed": "1"}, **base).status_code == 403
+
+
+def test_a_french_employee_gets_the_tab_in_french(app, multistore, keys):
+    id_employee, cookie = multistore.signed_in_employee(keys, email="julie@example.test",
+                                                        id_lang=multistore.ids["fr"])
+    html = get(app, {"Cookie": f"{cookie[0]}={cookie[1]}"}).get_data(as_text=True)
+    assert '<html lang="fr">' in html
+    assert ">Enregistrer</button>" in html and ">Historique des conversations</a>" in html
+    assert "Toutes les boutiques" in html

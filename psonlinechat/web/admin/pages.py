@@ -54,7 +54,8 @@ class Page:
         """The page ``template`` inside the tab's layout."""
         _ = self.locale.gettext
         return render_template(
-            f"psonlinechat/admin/{template}", _=_, locale=self.locale, page=self,
+            f"psonlinechat/admin/{template}", _=_, ngettext=self.locale.ngettext,
+            locale=self.locale, page=self,
             endpoint=endpoint, navigation=[(e, _(name)) for e, name in NAVIGATION],
             csrf_field=csrf.FIELD, csrf_token=csrf.token(self.secret, self.employee),
             **values)
