@@ -22,6 +22,8 @@ from tests.support import axe
 pytestmark = pytest.mark.slow
 
 CHAT_SETTINGS = {"heartbeat_seconds": 2, "operator_grace_seconds": 1}
+STOREFRONT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Mug</title>
+</head><body><main><h1>Mountain fox mug</h1></main></body></html>"""
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{title} · Back office</title></head><body><main><h1>{title}</h1>
 <nav aria-label="Back office"><a href="/admin/">Dashboard</a> <a href="/admin/orders">Orders</a>
@@ -35,8 +37,10 @@ def back_office(chat_shop):
     app = chat_shop.app
     app.add_url_rule("/admin/", "bo_dashboard", lambda: PAGE.format(title="Dashboard"))
     app.add_url_rule("/admin/orders", "bo_orders", lambda: PAGE.format(title="Orders"))
-    app.wsgi_app = FragmentInjector(app.wsgi_app, app, back_office=True,
-                                    pages=lambda environ: environ["PATH_INFO"].startswith("/admin"))
+    app.add_url_rule("/product/1", "product", lambda: STOREFRONT)
+    app.wsgi_app = FragmentInjector(
+        app.wsgi_app, app, back_office=lambda environ: environ["PATH_INFO"].startswith("/admin"),
+        pages=lambda environ: not environ["PATH_INFO"].startswith("/psonlinechat"))
     return chat_shop
 
 
@@ -94,6 +98,39 @@ def test_nobody_but_an_employee_gets_the_console(page, shop):
     expect(recap(page)).to_have_count(0)
     page.wait_for_timeout(300)
     assert sockets == []
+
+
+def test_with_the_storefront_widget(browser, shop):
+    page, _ = employee_page(browser, shop)
+    go_online(page)
+    store = browser.new_context(locale="en-US", viewport={"width": 1366, "height": 900})
+    store.set_default_timeout(10_000)
+    visitor = store.new_page()
+    visitor.goto(shop.origin + "/product/1")
+    visitor.get_by_role("button", name=re.compile("Chat")).click()
+    panel = visitor.get_by_role("dialog")
+    panel.get_by_role("textbox", name="Message", exact=True).fill("Is the mug dishwasher-safe?")
+    panel.get_by_role("button", name="Send", exact=True).click()
+    window = page.get_by_role("region", name=re.compile(r"^Guest #\d+$"))
+    expect(window.get_by_role("log")).to_contain_text("Is the mug dishwasher-safe?")
+    expect(window).to_contain_text("/product/1")
+    box = window.get_by_role("textbox", name="Message")
+    box.press_sequentially("Yes, it")
+    expect(panel).to_contain_text("is typing…")
+    box.press_sequentially(" is.")
+    box.press("Enter")
+    expect(panel).to_contain_text("Yes, it is.")
+    expect(panel).to_contain_text("Customer service")
+    expect(window.get_by_text("Seen", exact=True)).to_be_visible()
+    panel.get_by_role("textbox", name="Message", exact=True).press_sequentially("Great")
+    expect(window).to_contain_text("is typing…")
+    window.get_by_role("button", name="End the conversation").click()
+    window.get_by_role("alertdialog").get_by_role("button", name="End the conversation").click()
+    expect(panel).to_contain_text("Customer service ended the conversation.")
+    visitor.screenshot(path="/tmp/console-widget-visitor.png")
+    page.screenshot(path="/tmp/console-widget-operator.png")
+    store.close()
+    page.context.close()
 
 
 def test_answer_type_see_end_and_reopen(browser, shop):

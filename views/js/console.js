@@ -176,7 +176,7 @@
     const c = conv(event.id_conversation), fresh = !c.events.has(event.seq);
     c.events.set(event.seq, event);
     c.s.last_seq = Math.max(c.s.last_seq || 0, event.seq);
-    if (event.type === 'ended') c.s.status = 'finished';
+    if (event.type === 'ended') { c.s.status = 'finished'; c.typing = false; }
     if (event.type === 'reopened') c.s.status = 'ongoing';
     if (event.type === 'message' && event.author === 'customer') {
       c.typing = false;
@@ -486,7 +486,10 @@
     log.replaceChildren(...logItems(c));
     if (atEnd) log.scrollTop = log.scrollHeight;
     part('typing', node).textContent = c.typing ? fmt(T.typing, {name: nameOf(c)}) : '';
-    part('error', node).textContent = c.error || (finished ? T.finished_notice : '');
+    const error = part('error', node);
+    const problem = c.error || (finished ? T.finished_notice : '');
+    if (error.textContent !== problem) error.textContent = problem;  // an alert speaks on change
+    error.dataset.kind = c.error ? 'error' : 'notice';
     for (const control of part('form', node).elements) control.disabled = finished;
     part('end', node).hidden = finished;
     part('reopen', node).hidden = !finished;
