@@ -4,6 +4,8 @@ launcher to anyone else (offline mode off); and what the widget keeps in the tab
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -59,3 +61,18 @@ def test_the_tab_keeps_the_token_and_the_last_seq_but_no_cookie(storefront, open
     assert kept["n"]["id_conversation"] == id_conversation
     assert page.evaluate("() => localStorage.length") == 0
     assert page.context.cookies() == []  # the tab's storage only: nothing the shop would see
+
+
+def test_an_answer_while_the_panel_is_closed_shows_on_the_launcher(storefront, open_page):
+    operator, page, panel = chat_ready(storefront, open_page)
+    send(panel, "I will look around meanwhile")
+    id_conversation = first_message(operator, "I will look around meanwhile")
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    operator.say("Found it for you", id_conversation=id_conversation)
+    operator.say("Here is the link", id_conversation=id_conversation)
+    expect(launcher(page)).to_have_accessible_name(re.compile(r"Chat.*New messages: 2"))
+    launcher(page).click()
+    expect(panel.get_by_role("log")).to_contain_text("Here is the link")
+    expect(launcher(page)).not_to_have_accessible_name(re.compile("New messages"))
+    assert operator.expect("seen", timeout=10, by="customer")["seq"] == 3

@@ -86,7 +86,7 @@
       const meta = (op ? (e.operator_name || opName) + ' \u00b7 ' : '') + time(e.at);
       if (node) { node.classList.remove('pending', 'failed'); node.children[1].textContent = meta; node.dataset.seq = e.seq; }
       else place(node = bubble(e.author, e.body, meta), e.seq);
-      if (op && live) { chime(); typingShown(false); }
+      if (op && live) { chime(); typingShown(false); if (panel.hidden) unread(unseen + 1); }
     } else {
       place(node = systemLine(e), e.seq);
       if (mem.n) mem.n.status = e.type === 'ended' ? 'finished' : 'ongoing';
@@ -169,6 +169,16 @@
     let top = 0;
     for (const e of mem.ev) if (e.author === 'operator') top = e.seq;
     if (top > Math.max(sentSeen, mem.n.customer_seen_seq || 0)) { sentSeen = top; send({type: 'seen', seq: top}); }
+  }
+  // unread operator messages while the panel is closed: a badge on the launcher, in its name
+  let unseen = 0;
+  const count = el('span', {class: 'badge', 'aria-hidden': 'true', hidden: true}), said = el('span', {class: 'sr'});
+  launcher.append(count, said);
+  function unread(n) {
+    unseen = n;
+    count.hidden = !n;
+    count.textContent = n;
+    said.textContent = n ? ', ' + tr('unread', {n}) : '';
   }
   let audio = null;
   function chime() {
@@ -372,6 +382,7 @@
   }
   function open(focus) {
     panel.hidden = false;
+    unread(0);
     launcher.setAttribute('aria-expanded', 'true');
     mem.o = true;
     save();

@@ -26,6 +26,7 @@ _CHAT = {
     "end": N_("End the conversation"),
     "typing": N_("{name} is typing…"),
     "seen": N_("Seen"),
+    "unread": N_("New messages: {n}"),
     "sending": N_("Sending…"),
     "failed": N_("Not sent"),
     "connecting": N_("Connecting…"),
