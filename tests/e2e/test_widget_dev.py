@@ -16,6 +16,7 @@ from tests.support.widgetpage import (
     dialog,
     first_message,
     launcher,
+    message_box,
     send,
     visit,
 )
@@ -76,3 +77,23 @@ def test_an_answer_while_the_panel_is_closed_shows_on_the_launcher(storefront, o
     expect(panel.get_by_role("log")).to_contain_text("Here is the link")
     expect(launcher(page)).not_to_have_accessible_name(re.compile("New messages"))
     assert operator.expect("seen", timeout=10, by="customer")["seq"] == 3
+
+
+def test_the_panel_follows_the_shop_live_between_chat_and_offline_form(storefront, open_page):
+    offline_header = "Leave a note"
+    storefront.texts(offline_header_text=offline_header)
+    operator, page, panel = chat_ready(storefront, open_page)
+    expect(message_box(panel)).to_be_visible()
+
+    operator.send("status", online=False)  # the last operator leaves: the form, at once
+    form = dialog(page, offline_header)
+    expect(form).to_be_visible()
+    expect(form.get_by_role("textbox", name="Email")).to_have_attribute("required", "")
+    expect(form.get_by_role("textbox", name="Phone")).to_have_count(0)  # not asked for
+    form.get_by_role("textbox", name="Message").fill("Half written")
+
+    operator.send("status", online=True)  # back: the chat again, the form kept for later
+    expect(dialog(page, HEADER)).to_be_visible()
+    expect(message_box(dialog(page, HEADER))).to_be_visible()
+    assert page.evaluate("""() => document.querySelector('psonlinechat-widget').shadowRoot
+        .querySelector('textarea[name=message]').value""") == "Half written"

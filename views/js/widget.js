@@ -294,6 +294,7 @@
         else if (!field.value) field.value = pending.body;
       }
       if (text) say(text);
+      layout(); // a refused first message may leave the offline form to show
     },
   };
 
