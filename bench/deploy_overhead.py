@@ -30,7 +30,7 @@ import urllib.request
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from psonlinechat.shop import installer  # noqa: E402
-from tests.deploy.conftest import build_docroot, make_folder, nginx_site, point_module_at  # noqa: E402
+from tests.deploy import conftest as deploy  # noqa: E402
 from tests.support import shopdb, webservers  # noqa: E402
 from tests.support.served import ServedShop, ServeProcess, free_port  # noqa: E402
 
@@ -60,22 +60,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=100)
     args = parser.parse_args()
-    folder = make_folder()
+    folder = deploy.make_folder()
     db = shopdb.create()
     hung = socket.create_server(("127.0.0.1", 0), backlog=64)  # accepts, never answers
     try:
         installer.install(db.engine, db.tables)
         shop = ServedShop.create(db)
-        docroot = build_docroot(folder)
-        point_module_at(docroot, "down", f"http://127.0.0.1:{free_port()}")
-        point_module_at(docroot, "hung", f"http://127.0.0.1:{hung.getsockname()[1]}")
+        docroot = deploy.build_docroot(folder)
+        deploy.point_module_at(docroot, "down", f"http://127.0.0.1:{free_port()}")
+        deploy.point_module_at(docroot, "hung", f"http://127.0.0.1:{hung.getsockname()[1]}")
         with contextlib.ExitStack() as stack:
             bridge = ServeProcess([], shop.env())
             stack.callback(bridge.close)
             stack.enter_context(bridge)
-            point_module_at(docroot, "main", bridge.http)
+            deploy.warm(bridge)
+            deploy.point_module_at(docroot, "main", bridge.http)
             fpm = stack.enter_context(webservers.php_fpm(folder))
-            daemon, site = nginx_site(folder, docroot, bridge.port, fpm.port)
+            daemon, site = deploy.nginx_site(folder, docroot, bridge.port, fpm.port)
             stack.enter_context(daemon)
             page = f"{site.url}/index.php"
             ways = {"no module": f"{page}?nomodule=1", "bridge up": page,

@@ -16,6 +16,7 @@ import os
 import pathlib
 import shutil
 import tempfile
+import urllib.request
 import zipfile
 
 import pytest
@@ -122,14 +123,24 @@ def bridge_env(folder: pathlib.Path, shop: ServedShop, **extra: str) -> dict[str
     return shop.env(PYTHONPATH=path, **extra)
 
 
+def warm(server: ServeProcess) -> None:
+    """One fragment request: a worker's first request builds the app, which may take longer
+    than the module's 0.8 s."""
+    with urllib.request.urlopen(f"{server.http}/psonlinechat/hook/displayFooter", timeout=30):
+        pass
+
+
 @pytest.fixture(scope="module")
 def bridge(folder, docroot, deploy_shop):
     """``psonlinechat serve`` on a free port, the module's main settings pointing at it."""
     server = ServeProcess([], bridge_env(folder, deploy_shop))
-    with server:
-        point_module_at(docroot, "main", server.http)
-        yield server
-    server.close()
+    try:
+        with server:
+            warm(server)
+            point_module_at(docroot, "main", server.http)
+            yield server
+    finally:
+        server.close()
 
 
 @pytest.fixture(scope="module")
