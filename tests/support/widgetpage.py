@@ -103,8 +103,12 @@ class Traffic:
         self.requests: list[str] = []
         self.sockets: list[str] = []
         self.frames_sent: list[str] = []
-        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("request", self._request)
         page.on("websocket", self._socket)
+
+    def _request(self, request: Any) -> None:
+        if not request.url.endswith("/favicon.ico"):  # the browser's own, not the page's
+            self.requests.append(request.url)
 
     def _socket(self, ws: Any) -> None:
         self.sockets.append(ws.url)
@@ -202,12 +206,14 @@ def send(panel: Locator, text: str) -> None:
 
 
 def first_message(operator: Any, body: str) -> int:
-    """The operator sees the visitor's first message; the conversation's id."""
-    opened = operator.expect("conversation", timeout=10)["conversation"]
+    """The operator sees the visitor's first message (``body``) open a conversation; its
+    id."""
     message = operator.expect("message", timeout=10, body=body)
     assert message["author"] == "customer"
-    assert message["id_conversation"] == opened["id_conversation"]
-    return opened["id_conversation"]
+    opened = operator.expect(lambda e: e["type"] == "conversation" and e["conversation"][
+        "id_conversation"] == message["id_conversation"], timeout=1)
+    assert opened["conversation"]["status"] == "ongoing"
+    return message["id_conversation"]
 
 
 def stored_bodies(shop: Any, id_conversation: int) -> list[str]:
