@@ -88,15 +88,19 @@ class MailQueue:
         """
         return self._attempt(id_mail)
 
-    def send_pending(self, limit: int = 100) -> SendReport:
+    def send_pending(self, limit: int = 100, *,
+                     stop: Callable[[], bool] = lambda: False) -> SendReport:
         """Send every due pending mail (at most ``limit``), oldest first.
 
+        :param stop: asked before each mail; when true, the rest stays for later.
         :raises ShopError: the shop's database failed.
         """
         report = SendReport()
         with self.shop.connect() as conn:
             due = repo.due(conn, self.shop.tables, self.now(), limit)
         for mail in due:
+            if stop():
+                break
             outcome = self._attempt(mail.id_mail, mail)
             if outcome is None:
                 report.skipped += 1

@@ -99,8 +99,9 @@ class MailSender:
             wake.set()
 
     def close(self, timeout: float = 5.0) -> None:
-        """Stop the thread (a mail being sent finishes first, for ``timeout`` seconds at
-        most; one cut short is sent again once its lease is over)."""
+        """Stop the thread: it leaves once the mail it is sending is done (waited for
+        ``timeout`` seconds at most; the others stay queued, and one cut short by the
+        process's exit is sent again once its lease is over)."""
         with self._lock:
             thread, stop, wake = self._thread, self._stop, self._wake
             self._thread = self._stop = self._wake = None
@@ -124,8 +125,9 @@ class MailSender:
         :attr:`longest_wait`). Raises nothing: a failure is logged and waited out."""
         try:
             queue = self.queue()
-            while stop is None or not stop.is_set():
-                report = queue.send_pending(BATCH)
+            stopping = stop.is_set if stop is not None else (lambda: False)
+            while not stopping():
+                report = queue.send_pending(BATCH, stop=stopping)
                 if report.sent + report.retrying + report.failed + report.skipped < BATCH:
                     break
             due = self._next_due()
