@@ -236,3 +236,20 @@ def test_a_sender_dying_mid_send_leaves_the_mail_to_the_next_after_its_lease(mai
     assert again.send_pending().sent == 0
     clock.advance(mail_queue.LEASE)
     assert again.send_pending().sent == 1 and len(outbox.messages()) == 1
+
+
+def test_send_pending_stops_between_mails_when_asked(mail_shop, tmp_path):
+    db, shop = mail_shop
+    clock = Clock()
+    for n in range(3):
+        post(db, shop, clock, message=f"m{n}")
+    outbox = OutboxMailer(tmp_path)
+    asked = []
+
+    def stop():
+        asked.append(True)
+        return len(asked) > 1  # let the first mail go, then stop
+
+    report = MailQueue(shop, mailer=outbox, clock=clock).send_pending(stop=stop)
+    assert report.sent == 1 and len(outbox.messages()) == 1
+    assert sorted(m.state for m in rows(db, "mail")) == ["pending", "pending", "sent"]
