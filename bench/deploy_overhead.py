@@ -1,4 +1,5 @@
-"""What the PrestaShop module adds to a page's render, measured through nginx + php-fpm.
+"""What the PrestaShop module adds to a page's render, measured through nginx + php-fpm
+(or Apache + mod_php with ``--server apache``).
 
 The stand-in storefront of tests/deploy (``tests/deploy/php/shop/index.php``) is requested
 through nginx configured from docs/deploy/, with the bridge under ``psonlinechat serve`` on
@@ -59,6 +60,8 @@ def report(results: dict[str, list[float]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--server", choices=("nginx", "apache"), default="nginx",
+                        help="nginx + php-fpm, or Apache + mod_php")
     args = parser.parse_args()
     folder = deploy.make_folder()
     db = shopdb.create()
@@ -75,8 +78,11 @@ def main() -> None:
             stack.enter_context(bridge)
             deploy.warm(bridge)
             deploy.point_module_at(docroot, "main", bridge.http)
-            fpm = stack.enter_context(webservers.php_fpm(folder))
-            daemon, site = deploy.nginx_site(folder, docroot, bridge.port, fpm.port)
+            if args.server == "nginx":
+                fpm = stack.enter_context(webservers.php_fpm(folder))
+                daemon, site = deploy.nginx_site(folder, docroot, bridge.port, fpm.port)
+            else:
+                daemon, site = deploy.apache_site(folder, docroot, bridge.port)
             stack.enter_context(daemon)
             page = f"{site.url}/index.php"
             ways = {"no module": f"{page}?nomodule=1", "bridge up": page,
@@ -87,6 +93,8 @@ def main() -> None:
             results = {name: timings(url, args.requests if name != "bridge hung"
                                      else max(5, args.requests // 20))
                        for name, url in ways.items()}
+        print(f"through {args.server}, {args.requests} requests a way "
+              f"({max(5, args.requests // 20)} for the hung bridge)")
         report(results)
     finally:
         hung.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import socket
 import time
 
 import pytest
@@ -143,3 +144,19 @@ def test_a_stopped_bridge_leaves_the_page_whole(site: Site, page, folder, docroo
     [line] = site.log_lines()[before:]  # one line for the page, though it has two hooks
     assert "cURL error 7 " in line and "[timeouts: connect 300 ms, total 800 ms]" in line, line
     print(f"\n{site.name}: page with the bridge stopped rendered in {elapsed * 1000:.0f} ms")
+
+
+def test_a_hung_bridge_costs_the_page_the_modules_timeout_once(site: Site, page, docroot):
+    """A bridge that accepts connections but never answers: the module's total timeout
+    (0.8 s, cURL error 28) ends the wait, and the page's second hook does not wait again."""
+    with socket.create_server(("127.0.0.1", 0), backlog=16) as hung:
+        name = f"hung{site.name}"
+        point_module_at(docroot, name, f"http://127.0.0.1:{hung.getsockname()[1]}")
+        before = len(site.log_lines())
+        started = time.monotonic()
+        page.goto(f"{site.url}/index.php?bridge={name}")
+        elapsed = time.monotonic() - started
+    assert page.locator("#rendered").count() == 1 and page.locator("#psoc-probe").count() == 0
+    [line] = site.log_lines()[before:]
+    assert "cURL error 28 " in line and "total 800 ms" in line, line
+    print(f"\n{site.name}: page with the bridge hung rendered in {elapsed * 1000:.0f} ms")
