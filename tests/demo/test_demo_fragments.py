@@ -33,11 +33,15 @@ def test_the_demo_pages_carry_a_plugins_fragments(demo):
     get_state(demo).plugins.register(Marks())
     front = client.get("/", base_url=BASE)
     html = front.get_data(as_text=True)
-    assert "<meta name='front-head'></head>" in html
-    assert html.rstrip().endswith("<i id='front-foot'></i></body>\n</html>")
+    head, body = html.split("</head>", 1)
+    assert "<meta name='front-head'>" in head and "<i id='front-foot'></i>" in body
+    # A plugin's fragment comes before the built-in widget's (registered trylast).
+    assert body.index("<i id='front-foot'></i>") < body.index("<psonlinechat-widget")
+    assert body.rstrip().endswith("</body>\n</html>")
     assert "bo-" not in html
-    assert html.replace("<meta name='front-head'>", "").replace(
-        "<i id='front-foot'></i>", "") == plain
+    # Answers are joined with a newline; without the plugin's, the page is the same.
+    assert html.replace("<meta name='front-head'>\n", "").replace(
+        "<i id='front-foot'></i>\n", "") == plain
     assert int(front.headers["Content-Length"]) == len(front.get_data())
     admin = client.get(ADMIN_PATH + "/login", base_url=BASE).get_data(as_text=True)
     assert "<meta name='bo-head'></head>" in admin and "<i id='bo-foot'></i></body>" in admin
@@ -55,4 +59,6 @@ def test_the_modules_own_answers_are_left_alone(demo):
     get_state(demo).plugins.register(EndTag())
     response = demo.test_client().get("/psonlinechat/hook/displayFooter", base_url=BASE)
     # Through the middleware, the fragment's own </body> would get the footer once more.
-    assert response.get_data(as_text=True) == "</body>\n<i id='front-foot'></i>"
+    text = response.get_data(as_text=True)
+    assert text.startswith("</body>\n<i id='front-foot'></i>")
+    assert text.count("<i id='front-foot'></i>") == 1 and text.count("</body>") == 1
