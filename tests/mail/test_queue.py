@@ -4,6 +4,7 @@ backoff, never lost through an outage, never sent twice."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 import time
@@ -253,3 +254,42 @@ def test_send_pending_stops_between_mails_when_asked(mail_shop, tmp_path):
     report = MailQueue(shop, mailer=outbox, clock=clock).send_pending(stop=stop)
     assert report.sent == 1 and len(outbox.messages()) == 1
     assert sorted(m.state for m in rows(db, "mail")) == ["pending", "pending", "sent"]
+
+
+@contextlib.contextmanager
+def most_connections_at_once(engine):
+    """The most connections of ``engine``'s pool checked out at one time inside the block."""
+    out, most = [0], [0]
+
+    def checkout(*_):
+        out[0] += 1
+        most[0] = max(most[0], out[0])
+
+    def checkin(*_):
+        out[0] -= 1
+
+    sa.event.listen(engine, "checkout", checkout)
+    sa.event.listen(engine, "checkin", checkin)
+    try:
+        yield most
+    finally:
+        sa.event.remove(engine, "checkout", checkout)
+        sa.event.remove(engine, "checkin", checkin)
+
+
+def test_one_attempt_holds_one_connection_at_a_time(mail_shop, tmp_path):
+    """Claiming, building, recording: never two connections at once, whether the mail
+    cannot be built (SMTP without a server), cannot leave (refused) or leaves."""
+    db, shop = mail_shop
+    clock = Clock()
+    outcomes = []
+    for config, mailer in (({"PS_MAIL_METHOD": "2", "PS_MAIL_SERVER": ""}, None),
+                           ({"PS_MAIL_SERVER": "127.0.0.1",
+                             "PS_MAIL_SMTP_PORT": str(free_port())}, None),
+                           ({}, OutboxMailer(tmp_path))):
+        set_config(db, **config)
+        received, _ = post(db, shop, clock)
+        with most_connections_at_once(shop.engine) as most:
+            outcomes.append(MailQueue(shop, mailer=mailer, clock=clock).send(received.id_mail))
+        assert most[0] == 1, outcomes
+    assert outcomes == ["retrying", "retrying", "sent"]
