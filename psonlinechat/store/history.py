@@ -77,28 +77,52 @@ def _heads(t: Tables, shop_ids: tuple[int, ...]) -> tuple[Any, sa.ColumnElement[
     return c, head
 
 
-def _matching(conn: sa.Connection, t: Tables, c: Any, query: Query,
-              ) -> sa.ColumnElement[bool] | None:
-    """The condition a head meets when its line matches the search, or ``None``."""
-    text = query.search.strip()
-    if not text:
-        return None
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _matches(conn: sa.Connection, t: Tables, query: Query) -> tuple[list[int], list[int]]:
+    """The lines the search finds, as two small sets read first (so that the heads are
+    looked up from them, never the other way round): the customers and the guests'
+    conversations whose name, email, id or messages match."""
+    text, cu, m, c = query.search.strip(), t.customer, t.message, t.conversation
     if text.isdigit():
         number = int(text)
-        return sa.or_(c.c.id_customer == number, c.c.id_guest == number,
-                      c.c.id_conversation == number)
-    cu, m, all_c = t.customer, t.message, t.conversation
-    pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    people = sa.select(cu.c.id_customer).where(sa.or_(
-        cu.c.email.like(pattern, escape="\\"), cu.c.firstname.like(pattern, escape="\\"),
-        cu.c.lastname.like(pattern, escape="\\"),
-        (cu.c.firstname + " " + cu.c.lastname).like(pattern, escape="\\")))
-    said = sa.select(m.c.id_conversation).where(_text_match(conn, m, text))
-    said_by = sa.select(all_c.c.id_customer).where(
-        all_c.c.id_conversation.in_(said), all_c.c.id_customer.is_not(None),
-        all_c.c.id_shop.in_(query.shop_ids), all_c.c.status == ARCHIVED)
-    return sa.or_(c.c.id_customer.in_(people), c.c.id_conversation.in_(said),
-                  c.c.id_customer.in_(said_by))
+        customers: list[sa.Select] = [
+            sa.select(sa.literal(number).label("id_customer")),
+            sa.select(c.c.id_customer).where(c.c.id_conversation == number)]
+        guests: list[sa.Select] = [
+            sa.select(sa.literal(number).label("id")),
+            sa.select(c.c.id_conversation.label("id")).where(c.c.id_guest == number)]
+    else:
+        pattern = _like_prefix(text)
+        said = (sa.select(m.c.id_conversation).where(_text_match(conn, m, text))
+                .subquery("said"))
+        by_email = cu.c.email.like(pattern, escape="\\")  # an index range on PrestaShop's side
+        customers = [
+            sa.select(cu.c.id_customer).where(by_email if "@" in text else sa.or_(
+                by_email, cu.c.firstname.like(pattern, escape="\\"),
+                cu.c.lastname.like(pattern, escape="\\"),
+                (cu.c.firstname + " " + cu.c.lastname).like(pattern, escape="\\"))),
+            sa.select(c.c.id_customer).join(said, said.c.id_conversation == c.c.id_conversation)
+            .where(c.c.id_customer.is_not(None))]
+        guests = [sa.select(said.c.id_conversation.label("id"))]
+    found = [sorted({int(i) for i in conn.execute(sa.union(*parts)).scalars() if i})
+             for parts in (customers, guests)]
+    return found[0], found[1]
+
+
+def _head_rows(conn: sa.Connection, t: Tables, query: Query,
+               found: tuple[list[int], list[int]] | None = None) -> tuple[Any, Any]:
+    """``(source, where)``: the heads of the lines the query asks for, with
+    ``id_conversation`` and ``last_message_at`` columns (``found``: :func:`_matches`)."""
+    c, head = _heads(t, query.shop_ids)
+    if not query.search.strip():
+        return c, head
+    customers, guests = found or _matches(conn, t, query)
+    return c, sa.and_(head, sa.or_(c.c.id_customer.in_(customers),
+                                   sa.and_(c.c.id_customer.is_(None),
+                                           c.c.id_conversation.in_(guests))))
 
 
 #: InnoDB's default FULLTEXT stopwords and its shortest indexed word: such words are left
@@ -122,18 +146,37 @@ def _text_match(conn: sa.Connection, m: sa.Table, text: str) -> sa.ColumnElement
     return like
 
 
-def page(conn: sa.Connection, t: Tables, query: Query) -> list[Line]:
-    """The lines of one page, newest (or oldest) first."""
+def listing(conn: sa.Connection, t: Tables, query: Query) -> tuple[list[Line], int]:
+    """One page of lines and how many lines there are in all (a search runs once)."""
+    if not query.shop_ids:
+        return [], 0
+    found = _matches(conn, t, query) if query.search.strip() else None
+    total = count(conn, t, query, found)
+    return page(conn, t, query, total, found), total
+
+
+def page(conn: sa.Connection, t: Tables, query: Query, total: int | None = None,
+         found: tuple[list[int], list[int]] | None = None) -> list[Line]:
+    """The lines of one page, newest (or oldest) first.
+
+    :param total: the query's :func:`count`, when known: a page past the middle is then
+        read from the other end (a shorter walk down the index).
+    """
     if not query.shop_ids:
         return []
-    c, head = _heads(t, query.shop_ids)
-    matching = _matching(conn, t, c, query)
-    where = head if matching is None else sa.and_(head, matching)
-    order = (c.c.last_message_at.desc(), c.c.id_conversation.desc()) if query.newest_first \
-        else (c.c.last_message_at.asc(), c.c.id_conversation.asc())
-    heads = (sa.select(c.c.id_conversation).where(where).order_by(*order)
-             .limit(query.per_page).offset((max(query.page, 1) - 1) * query.per_page)
-             .subquery("heads"))
+    source, where = _head_rows(conn, t, query, found)
+    offset = (max(query.page, 1) - 1) * query.per_page
+    limit, newest_first = query.per_page, query.newest_first
+    if total is not None and offset >= total:
+        return []
+    if total is not None and offset > total // 2:  # walk from the other end
+        end = total - offset
+        offset, limit, newest_first = max(0, end - query.per_page), min(limit, end), \
+            not newest_first
+    columns = (source.c.last_message_at, source.c.id_conversation)
+    order = [col.desc() if newest_first else col.asc() for col in columns]
+    heads = (sa.select(source.c.id_conversation).where(where).order_by(*order)
+             .limit(limit).offset(offset).subquery("heads"))
     lines = [_line(row) for row in conn.execute(_line_select(t, query.shop_ids, heads))]
     return sorted(lines, key=lambda line: (line.last_message_at or dt.datetime.min,
                                            line.id_conversation), reverse=query.newest_first)
@@ -165,106 +208,18 @@ def _line(row: sa.Row) -> Line:
                 int(row.conversations) if signed_in else 1)
 
 
-def count(conn: sa.Connection, t: Tables, query: Query) -> int:
-    """How many lines the query has (all pages)."""
+def count(conn: sa.Connection, t: Tables, query: Query,
+          found: tuple[list[int], list[int]] | None = None) -> int:
+    """How many lines the query has (all pages): without a search, one walk of the index
+    ``(id_shop, status, id_customer)``: guests' conversations plus distinct customers."""
     if not query.shop_ids:
         return 0
     c = t.conversation
-    base = sa.and_(c.c.id_shop.in_(query.shop_ids), c.c.status == ARCHIVED)
     if not query.search.strip():
-        guests = conn.execute(sa.select(sa.func.count()).select_from(c).where(
-            base, c.c.id_customer.is_(None))).scalar_one()
-        customers = conn.execute(sa.select(sa.func.count(sa.distinct(c.c.id_customer)))
-                                 .where(base, c.c.id_customer.is_not(None))).scalar_one()
-        return int(guests) + int(customers)
-    alias, head = _heads(t, query.shop_ids)
-    matching = _matching(conn, t, alias, query)
-    return int(conn.execute(sa.select(sa.func.count()).select_from(alias)
-                            .where(head if matching is None else sa.and_(head, matching)))
+        return int(conn.execute(
+            sa.select(sa.func.count() - sa.func.count(c.c.id_customer)
+                      + sa.func.count(sa.distinct(c.c.id_customer)))
+            .where(c.c.id_shop.in_(query.shop_ids), c.c.status == ARCHIVED)).scalar_one())
+    source, where = _head_rows(conn, t, query, found)
+    return int(conn.execute(sa.select(sa.func.count()).select_from(source).where(where))
                .scalar_one())
-
-
-@dataclasses.dataclass(frozen=True)
-class Entry:
-    """One event of an archived conversation, with the operator's name when one wrote it."""
-
-    kind: str
-    author: str
-    body: str
-    date_add: dt.datetime
-    employee_name: str | None
-
-
-@dataclasses.dataclass(frozen=True)
-class Archived:
-    """One archived conversation of a line, with its whole exchange."""
-
-    id_conversation: int
-    date_add: dt.datetime
-    date_end: dt.datetime | None
-    ended_by: str | None
-    ended_by_name: str | None
-    entries: list[Entry]
-
-
-def _line_condition(t: Tables, key: str, shop_ids: tuple[int, ...],
-                    ) -> sa.ColumnElement[bool] | None:
-    parsed = parse_key(key)
-    if parsed is None or not shop_ids:
-        return None
-    c = t.conversation.c
-    kind, number = parsed
-    own = c.id_conversation == number if kind == "c" else c.id_customer == number
-    if kind == "c":
-        own = sa.and_(own, c.id_customer.is_(None))
-    return sa.and_(own, c.status == ARCHIVED, c.id_shop.in_(shop_ids))
-
-
-def _employee_name(e: Any) -> sa.ColumnElement[str]:
-    return e.c.firstname + " " + e.c.lastname
-
-
-def exchange(conn: sa.Connection, t: Tables, key: str,
-             shop_ids: tuple[int, ...]) -> list[Archived]:
-    """The archived conversations of the line ``key``, oldest first, each with its events;
-    empty when there is no such line in ``shop_ids``."""
-    condition = _line_condition(t, key, shop_ids)
-    if condition is None:
-        return []
-    c, m = t.conversation, t.message
-    ender, writer = t.employee.alias("ender"), t.employee.alias("writer")
-    conversations = conn.execute(
-        sa.select(c.c.id_conversation, c.c.date_add, c.c.date_end, c.c.ended_by,
-                  _employee_name(ender).label("ended_by_name"))
-        .select_from(c.outerjoin(ender, ender.c.id_employee == c.c.id_employee_ended))
-        .where(condition).order_by(c.c.last_message_at, c.c.id_conversation)).all()
-    ids = [row.id_conversation for row in conversations]
-    entries: dict[int, list[Entry]] = {i: [] for i in ids}
-    if ids:
-        for row in conn.execute(
-                sa.select(m.c.id_conversation, m.c.kind, m.c.author, m.c.body, m.c.date_add,
-                          _employee_name(writer).label("employee_name"))
-                .select_from(m.outerjoin(writer, writer.c.id_employee == m.c.id_employee))
-                .where(m.c.id_conversation.in_(ids)).order_by(m.c.id_conversation, m.c.seq)):
-            entries[row.id_conversation].append(Entry(row.kind, row.author, row.body or "",
-                                                      row.date_add, row.employee_name))
-    return [Archived(row.id_conversation, row.date_add, row.date_end, row.ended_by,
-                     row.ended_by_name, entries[row.id_conversation]) for row in conversations]
-
-
-def delete(conn: sa.Connection, t: Tables, keys: list[str], shop_ids: tuple[int, ...]) -> int:
-    """Delete the lines ``keys`` (their archived conversations in ``shop_ids`` and their
-    events); returns how many conversations went. Unknown keys are ignored."""
-    conditions = [cond for cond in (_line_condition(t, key, shop_ids) for key in keys)
-                  if cond is not None]
-    if not conditions:
-        return 0
-    c, m = t.conversation, t.message
-    ids = conn.execute(sa.select(c.c.id_conversation).where(sa.or_(*conditions))
-                       .with_for_update()).scalars().all()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        conn.execute(sa.delete(m).where(m.c.id_conversation.in_(chunk)))
-        conn.execute(sa.delete(c).where(c.c.id_conversation.in_(chunk),
-                                        c.c.status == ARCHIVED))
-    return len(ids)

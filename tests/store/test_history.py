@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from psonlinechat import testing
 from psonlinechat.shop import installer
+from psonlinechat.store import archived as archive
 from psonlinechat.store import conversations, history, module, seed
 from psonlinechat.store.tables.conversations import HISTORY_INDEX_SUFFIXES
 from psonlinechat.store.upgrades import v0003_history_indexes
@@ -110,6 +111,11 @@ def test_pages_split_the_lines(conn, db):
     assert [line.id_conversation for line in first] == [ids[4], ids[3]]
     assert [line.id_conversation for line in third] == [ids[0]]
     assert lines(conn, db, per_page=2, page=4) == []
+    for newest_first in (True, False):  # read from the other end past the middle: the same
+        for number in (1, 2, 3, 4):
+            q = history.Query((db.ids["shop"],), newest_first=newest_first, page=number,
+                              per_page=2)
+            assert history.page(conn, db.tables, q, 5) == history.page(conn, db.tables, q)
 
 
 @pytest.mark.parametrize(("search", "expected"), [
@@ -127,6 +133,8 @@ def test_search_by_name_email_or_text(conn, db, search, expected):
     assert sorted(names[line.key] for line in found) == sorted(expected)
     assert history.count(conn, db.tables, history.Query((db.ids["shop"],), search)) == len(
         expected)
+    assert history.listing(conn, db.tables, history.Query((db.ids["shop"],), search)) == (
+        found, len(expected))
 
 
 def test_search_by_id(conn, db):
@@ -141,16 +149,16 @@ def test_search_by_id(conn, db):
 def test_the_exchange_of_a_line(conn, db):
     first = archived(conn, db, 1, customer="ann", said="one")
     second = archived(conn, db, 2, customer="ann", said="two")
-    found = history.exchange(conn, db.tables, f"u{db.ids['ann']}", (db.ids["shop"],))
+    found = archive.exchange(conn, db.tables, f"u{db.ids['ann']}", (db.ids["shop"],))
     assert [c.id_conversation for c in found] == [first, second]
     assert [(e.kind, e.author, e.body) for e in found[0].entries] == [
         ("message", "customer", "one"), ("message", "operator", "Answer"),
         ("ended", "operator", "")]
     assert found[0].entries[1].employee_name == "Eve Operator"
     assert (found[0].ended_by, found[0].ended_by_name) == ("operator", "Eve Operator")
-    assert history.exchange(conn, db.tables, f"u{db.ids['ann']}", (db.ids["other_shop"],)) == []
-    assert history.exchange(conn, db.tables, f"c{first}", (db.ids["shop"],)) == []  # a customer's
-    assert history.exchange(conn, db.tables, "x1", (db.ids["shop"],)) == []
+    assert archive.exchange(conn, db.tables, f"u{db.ids['ann']}", (db.ids["other_shop"],)) == []
+    assert archive.exchange(conn, db.tables, f"c{first}", (db.ids["shop"],)) == []  # a customer's
+    assert archive.exchange(conn, db.tables, "x1", (db.ids["shop"],)) == []
 
 
 def test_delete_one_and_several_lines(conn, db):
@@ -160,8 +168,8 @@ def test_delete_one_and_several_lines(conn, db):
     archived(conn, db, 3, customer="ann")
     kept = archived(conn, db, 4, customer="bob")
     ongoing = archived(conn, db, 5, customer="ann", status="finished")
-    assert history.delete(conn, t, [f"c{guest}"], (db.ids["shop"],)) == 1
-    assert history.delete(conn, t, [f"u{db.ids['ann']}", "bogus", f"c{kept}"],
+    assert archive.delete(conn, t, [f"c{guest}"], (db.ids["shop"],)) == 1
+    assert archive.delete(conn, t, [f"u{db.ids['ann']}", "bogus", f"c{kept}"],
                           (db.ids["shop"],)) == 2
     conn.commit()
     left = set(conn.execute(sa.select(t.conversation.c.id_conversation)).scalars())

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, request
 
-from psonlinechat.store import history
+from psonlinechat.store import archived, history
 from psonlinechat.web.state import ChatState
 
 PER_PAGE = 20
@@ -48,11 +48,11 @@ def register(bp: Blueprint, state: ChatState, open_page: Callable[..., Any]) -> 
         with state.shop.connect() as conn:
             page = open_page(state, conn)
             chosen = page.context.chosen
-            archived = history.exchange(conn, state.tables, request.args.get("line", ""),
-                                        chosen.shop_ids)
-            if not archived:
+            found = archived.exchange(conn, state.tables, request.args.get("line", ""),
+                                      chosen.shop_ids)
+            if not found:
                 abort(404)
-            return page.render("history_view.html", "admin_history", archived=archived)
+            return page.render("history_view.html", "admin_history", archived=found)
 
     @bp.post("/admin/history/delete")
     def admin_history_delete() -> Any:
@@ -68,7 +68,7 @@ def register(bp: Blueprint, state: ChatState, open_page: Callable[..., Any]) -> 
             if request.form.get("confirmed") != "1":
                 return page.render("history_confirm.html", "admin_history", keys=keys,
                                    back=back)
-            deleted = history.delete(conn, state.tables, keys, page.context.chosen.shop_ids)
+            deleted = archived.delete(conn, state.tables, keys, page.context.chosen.shop_ids)
             conn.commit()
             return redirect(page.url("admin_history", deleted=str(deleted)), code=303)
 
@@ -76,9 +76,8 @@ def register(bp: Blueprint, state: ChatState, open_page: Callable[..., Any]) -> 
 def _history_page(page: Any, conn: sa.Connection) -> Any:
     t = page.state.tables
     query = query_from(request.args, page.context.chosen.shop_ids)
-    total = history.count(conn, t, query)
+    lines, total = history.listing(conn, t, query)
     pages = max(1, math.ceil(total / PER_PAGE))
-    lines = history.page(conn, t, query)
     deleted = request.args.get("deleted", "")
     return page.render("history.html", "admin_history", lines=lines, query=query,
                        total=total, pages=pages,
