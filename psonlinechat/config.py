@@ -83,8 +83,9 @@ KEYS: tuple[Key, ...] = (
         "Extra origins allowed to open sockets, beyond the shop's own `shop_url` hosts "
         "(comma-separated, e.g. `https://www.example.com`)."),
     Key("REDIS_URL", "url", None,
-        "Redis for fan-out between workers and hosts; required past one worker (presence "
-        "and capacity stay in the database)."),
+        "Redis for fan-out between workers and hosts, and for the offline form's "
+        "per-address limit; required past one worker (presence and capacity stay in the "
+        "database)."),
     Key("POOL_SIZE", "int", 10, "Database connections kept per worker."),
     Key("POOL_RECYCLE", "int", 3600, "Seconds after which a pooled connection is renewed."),
     Key("MAX_MESSAGE_LENGTH", "int", 2000, "Longest chat message, in characters."),
