@@ -132,9 +132,7 @@ def bench_page() -> str:
         with LiveServer(app) as served, LiveServer(bare) as reference:
             _, employee = credentials(app)
             cookie = operator.sign_in(served.url, employee.email, employee.password)
-            socket = operator._Client.connect(
-                served.url.replace("http", "ws") + "/psonlinechat/ws/operator",
-                headers={"Cookie": cookie, "Origin": served.url})
+            socket = operator.connect(served.url, cookie)
             console = operator.TerminalOperator(socket, say=lambda line: None)
             console.go_online()
             threading.Thread(target=console.listen, daemon=True).start()

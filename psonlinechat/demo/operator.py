@@ -76,6 +76,17 @@ class _Client(simple_websocket.Client):
         super().handshake()
 
 
+def connect(base_url: str, cookie: str) -> simple_websocket.Client:
+    """The operator socket of the demo at ``base_url``, carrying the ``Cookie`` header
+    :func:`sign_in` gave, from the demo's own origin.
+
+    :raises simple_websocket.ConnectionError: the handshake was refused.
+    :raises OSError: nothing answers there.
+    """
+    ws_url = "ws" + base_url[len("http"):] + PREFIX + "/ws/operator"
+    return _Client.connect(ws_url, headers={"Cookie": cookie, "Origin": base_url})
+
+
 class TerminalOperator:
     """One operator socket, driven from text lines; ``say`` prints what happens.
 
@@ -228,9 +239,7 @@ def operator_command(url: str, email: str, password: str | None, data: str) -> N
     """Be the demo shop's operator from this terminal: online until you quit."""
     base_url = url.rstrip("/")
     cookie = sign_in(base_url, email, _password(data, password))
-    ws_url = "ws" + base_url[len("http"):] + PREFIX + "/ws/operator"
-    socket = _Client.connect(ws_url, headers={"Cookie": cookie, "Origin": base_url})
-    operator = TerminalOperator(socket)
+    operator = TerminalOperator(connect(base_url, cookie))
     recap = operator.go_online()
     click.echo(f"Online as {email} (operator name: {recap.get('operator_name')}). "
                "Visitors' messages appear here; type a line to answer the last one. "

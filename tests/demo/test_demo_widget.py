@@ -40,9 +40,7 @@ def online(demo, served):
     """The demo's employee online through the terminal operator: its printed lines."""
     _, employee = credentials(demo)
     cookie = operator.sign_in(served.url, employee.email, employee.password)
-    socket = operator._Client.connect(
-        served.url.replace("http", "ws") + "/psonlinechat/ws/operator",
-        headers={"Cookie": cookie, "Origin": served.url})
+    socket = operator.connect(served.url, cookie)
     lines: list[str] = []
     console = operator.TerminalOperator(socket, say=lines.append)
     console.go_online()
