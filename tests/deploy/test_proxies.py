@@ -70,6 +70,9 @@ def test_the_back_office_page_gets_the_employees_fragment(site: Site, page, depl
     probe = page.locator("#psoc-probe-bo")
     assert probe.count() == 1
     assert probe.get_attribute("data-employee") != "0", "the psAdmin cookie reached the bridge"
+    answer = page.goto(f"{site.url}/psonlinechat/admin/")  # where the Online Chat tab leads
+    assert answer.status == 200, "the chat's pages answer the signed-in employee"
+    assert answer.url.startswith(f"{site.url}/psonlinechat/admin/"), "redirects keep the host"
 
 
 def test_the_proxy_injects_the_fragments_into_a_page_without_the_module(site: Site, page,
