@@ -26,8 +26,9 @@ CACHE_SECONDS = 2.0
 
 
 class AvailabilityCache:
-    """One app's answers, per shop, each used for ``max_age`` seconds. Thread-safe: one
-    thread asks the engine for a shop while the others wait for its answer.
+    """One app's answers, per shop, each used for ``max_age`` seconds. Thread-safe: a
+    current answer is read without a lock; a missing or stale one is asked for by one
+    thread at a time, and the threads that waited use its answer.
 
     :param max_age: seconds an answer is used for.
     :param clock: monotonic seconds (tests pass a fake one).
