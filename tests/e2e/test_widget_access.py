@@ -182,3 +182,9 @@ def test_markup_in_messages_and_merchant_texts_shows_as_text(storefront, open_pa
     for selector in (".pwn", "img[src=x]", "[onerror]"):
         assert shadow_query(page, selector) == 0, selector
 
+
+
+def test_no_animation_for_a_visitor_who_asks_for_reduced_motion(storefront, open_page):
+    _, page, panel = chat_ready(storefront, open_page, reduced_motion="reduce")
+    running = panel.evaluate("el => el.getRootNode().getAnimations().length")
+    assert running == 0

@@ -7,8 +7,10 @@ Usage::
         relay.cut()      # every connection through it is closed; new ones are refused
         relay.restore()  # connections are accepted and relayed again
 
-Cutting closes the relayed TCP connections themselves, so the browser's WebSocket really
-ends (Chromium's emulated "offline" leaves an open WebSocket alone).
+Cutting closes the relayed TCP connections themselves, so the browser's WebSocket ends as
+when a network drops somewhere on the way, with nothing telling the page it is offline (no
+``offline`` event, ``navigator.onLine`` stays true); holding loses the answers in flight,
+which the browser's own offline emulation cannot do.
 """
 
 from __future__ import annotations
