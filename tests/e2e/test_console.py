@@ -21,7 +21,6 @@ from tests.support import axe
 
 pytestmark = pytest.mark.slow
 
-CHAT_SETTINGS = {"heartbeat_seconds": 2, "operator_grace_seconds": 1}
 STOREFRONT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Mug</title>
 </head><body><main><h1>Mountain fox mug</h1></main></body></html>"""
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -50,13 +49,16 @@ def shop(back_office):
     back_office.reset()
 
 
-def employee_page(browser, shop, cookies=None, *, width=1366, height=900):
-    """A new browser context signed in as an employee, on the dashboard: ``(page, cookies)``."""
+def employee_page(browser, shop, cookies=None, *, width=1366, height=900, script=None):
+    """A new browser context signed in as an employee, on the dashboard: ``(page, cookies)``;
+    ``script`` runs in every page before the page's own."""
     cookies = cookies or shop.employee()
     context = browser.new_context(locale="en-US", viewport={"width": width, "height": height})
     context.set_default_timeout(10_000)
     context.add_cookies([{"name": name, "value": value, "url": shop.origin}
                          for name, value in cookies])
+    if script:
+        context.add_init_script(script)
     page = context.new_page()
     page.goto(shop.origin + "/admin/")
     return page, cookies
@@ -397,6 +399,65 @@ def test_reconnects_with_nothing_lost(browser, shop):
     line.close()
 
 
+SPIES = """
+window.__tones = 0; window.__asked = 0;
+const make = AudioContext.prototype.createOscillator;
+AudioContext.prototype.createOscillator = function () { window.__tones += 1;
+  return make.call(this); };
+class FakeNotification { static permission = 'default';
+  static requestPermission() { window.__asked += 1; FakeNotification.permission = 'granted';
+    return Promise.resolve('granted'); } }
+window.Notification = FakeNotification;
+"""
+
+
+@pytest.mark.parametrize("sounds", [True, False])
+def test_sounds_follow_the_setting_and_wait_for_a_gesture(browser, shop, sounds):
+    shop.settings(sounds=sounds)
+    try:
+        page, _ = employee_page(browser, shop, script=SPIES)
+        go_online(page)  # a click: the page may play sounds from now on
+        shop.visitor().say("Ding?")
+        expect(page.locator("[aria-live=polite]")).to_have_text(re.compile(r"New conversation: "))
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.__tones") == (2 if sounds else 0)
+        assert page.evaluate("window.__asked") == 0  # never asked on load
+        notify = recap(page).get_by_role("button", name="Turn on desktop notifications")
+        notify.click()
+        expect(notify).to_be_hidden()
+        assert page.evaluate("window.__asked") == 1
+        page.context.close()
+    finally:
+        shop.settings(sounds=True)
+
+
+def test_no_sound_before_a_gesture(browser, shop):
+    page, _ = employee_page(browser, shop, script=SPIES)
+    shop.operator()  # another employee puts the shop online; this one never touched the page
+    shop.visitor().say("Silent?")
+    expect(page.locator(".psoc-window")).to_have_count(1)
+    assert page.evaluate("window.__tones") == 0
+    page.context.close()
+
+
+def test_the_operator_reopens_a_finished_conversation(browser, shop):
+    page, _ = employee_page(browser, shop)
+    go_online(page)
+    visitor = shop.visitor()
+    name = guest_name(shop, visitor.say("Bye"))
+    visitor.send("end")
+    assert visitor.expect("ended")["by"] == "customer"
+    window = chat_window(page, name)
+    expect(window).to_contain_text("The customer ended the conversation.")
+    recap(page).get_by_role("tab", name="Finished conversations").click()
+    finished = recap(page).get_by_role("tabpanel", name="Finished conversations")
+    finished.get_by_role("button", name="Reopen the conversation").click()
+    assert visitor.expect("reopened")["by"] == "operator"
+    expect(window.get_by_role("textbox", name="Message")).to_be_enabled()
+    expect(finished.get_by_role("listitem")).to_have_count(0)
+    page.context.close()
+
+
 def test_keyboard_only(browser, shop):
     page, _ = employee_page(browser, shop)
     switch = recap(page).get_by_role("switch", name="Online")
@@ -424,4 +485,19 @@ def test_keyboard_only(browser, shop):
     page.keyboard.press("Escape")
     expect(chat_window(page, name)).to_have_count(0)
     expect(recap(page).get_by_role("button", name=name)).to_be_focused()
+    page.context.close()
+
+
+def test_in_the_employees_language(browser, shop):
+    cookies = shop.employee(email="fr-bo@example.test", id_lang=shop.db.ids["fr"])
+    page, _ = employee_page(browser, shop, cookies)
+    region = page.get_by_role("region", name="Chat en ligne")
+    switch = region.get_by_role("switch", name="En ligne")
+    expect(switch).to_be_enabled()
+    switch.click()
+    expect(region.get_by_role("tab", name="Conversations en cours")).to_be_visible()
+    name = guest_name(shop, shop.visitor().say("Bonjour"))
+    window = page.get_by_role("region", name=name.replace("Guest #", "Invité n°"))
+    expect(window.get_by_role("button", name="Terminer la conversation")).to_be_visible()
+    expect(window.get_by_role("textbox", name="Message")).to_be_visible()
     page.context.close()

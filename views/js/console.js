@@ -46,7 +46,8 @@
     let c = convs.get(id);
     if (!c) {
       c = {s: {id_conversation: id, status: 'ongoing', customer: null, last_seq: 0,
-        operator_seen_seq: 0, customer_seen_seq: 0}, events: new Map(), typing: false};
+        operator_seen_seq: 0, customer_seen_seq: 0}, events: new Map(), typing: false,
+      stub: true};  // known by an event only, until its summary comes
       convs.set(id, c);
     }
     return c;
@@ -118,7 +119,7 @@
         const c = conv(item.id_conversation);
         listed.add(item.id_conversation);
         const {events, ...summary} = item;
-        c.s = summary;
+        c.s = summary; c.stub = false;
         for (const event of events) c.events.set(event.seq, event);
       }
       for (const id of [...convs.keys()]) if (!listed.has(id)) forget(id);
@@ -130,9 +131,12 @@
     },
     conversation(frame) {
       const summary = frame.conversation, known = convs.has(summary.id_conversation);
-      const c = conv(summary.id_conversation), was = c.s.status;
-      c.s = summary;
-      if (!known && summary.status === 'ongoing') attention(c, 'new_conversation', true);
+      const c = conv(summary.id_conversation), was = c.s.status, isNew = !known || c.stub;
+      c.s = summary; c.stub = false;
+      if (isNew && summary.status === 'ongoing') {
+        c.quiet = customerSeqs(c).length === 0;  // its first message rings no second time
+        attention(c, 'new_conversation', true);
+      }
       else if (was === 'finished' && summary.status === 'ongoing') openWindow(c.s.id_conversation);
       renderAll();
     },
@@ -181,7 +185,8 @@
     if (event.type === 'message' && event.author === 'customer') {
       c.typing = false;
       c.s.last_customer_message = event.body;
-      if (fresh && greeted) attention(c, 'new_message', false);
+      if (c.quiet) c.quiet = false;
+      else if (fresh && greeted && !c.stub) attention(c, 'new_message', false);
     }
     renderAll();
   }
