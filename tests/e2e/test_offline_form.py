@@ -25,6 +25,7 @@ from tests.support.widgetpage import (
     launcher,
     say,
     shadow_query,
+    target_sizes,
     visit,
 )
 from tests.support.widgetshop import NOTIFY
@@ -157,6 +158,18 @@ def test_no_launcher_when_offline_mode_is_off_and_nobody_is_online(storefront, o
     assert traffic.requests == [storefront.page_url] and traffic.sockets == []
 
 
+def test_the_form_when_every_place_is_taken(storefront, open_page):
+    offline_shop(storefront)
+    storefront.settings(max_chats=1)
+    storefront.operator()
+    ack = storefront.visitor().say("I take the only place")
+    assert ack["type"] == "ack"
+    page = open_page()
+    form = open_form(storefront, page)
+    expect(field(form, "message")).to_be_visible()
+    expect(page.get_by_role("textbox", name=say("Message"))).to_have_count(1)  # no chat box
+
+
 def test_axe_finds_no_violation_in_the_form_empty_and_with_errors(storefront, open_page):
     offline_shop(storefront, lastname="requested")
     page = open_page()
@@ -188,6 +201,7 @@ def test_on_a_phone_the_form_fills_the_screen_with_16px_fields(storefront, open_
     for name in ("firstname", "lastname", "email", "phone", "message"):
         size = field(form, name).evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
         assert size >= 16, name
+    assert [t for t in target_sizes(page) if t[1] < 24 or t[2] < 24] == []
     page.screenshot(path="/tmp/psonlinechat-offline-390x844.png")
 
 

@@ -142,6 +142,42 @@ def focused_is(page: Page, locator: Locator) -> bool:
     }""")
 
 
+_FOCUS_RING = """() => {
+    let el = document.activeElement;
+    while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+    if (!el || el === document.body) return null;
+    const s = getComputedStyle(el);
+    const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0)
+                 || s.boxShadow !== 'none';
+    return [el.tagName + (el.className ? '.' + el.className : ''), ring];
+}"""
+
+
+def focus_ring(page: Page) -> tuple[str, bool] | None:
+    """The focused element (through shadow roots) and whether it shows a focus ring (an
+    outline or a box shadow); ``None`` when nothing is focused."""
+    found = page.evaluate(_FOCUS_RING)
+    return None if found is None else (found[0], found[1])
+
+
+def tab_to(page: Page, target: Locator, presses: int = 12) -> list[str]:
+    """Press Tab until ``target`` has the focus; return the elements passed on the way
+    that showed no focus ring.
+
+    :raises AssertionError: ``target`` is not reached in ``presses`` presses.
+    """
+    unringed: list[str] = []
+    for _ in range(presses):
+        if focused_is(page, target):
+            return unringed
+        page.keyboard.press("Tab")
+        ring = focus_ring(page)
+        if ring is not None and not ring[1]:
+            unringed.append(ring[0])
+    assert focused_is(page, target), f"Tab never reaches {target}"
+    return unringed
+
+
 def backgrounds(locator: Locator, stop: Locator) -> list[str]:
     """The computed background colours of ``locator``'s element and its ancestors up to
     ``stop``'s element (inclusive)."""
@@ -224,13 +260,13 @@ def stored_bodies(shop: Any, id_conversation: int) -> list[str]:
 
 
 def target_sizes(page: Page) -> list[list]:
-    """The width and height of every button of the widget (through its shadow root)."""
+    """``[name, width, height]`` of every control of the widget a person can reach (through
+    its shadow root; hidden ones and those kept from people, ``aria-hidden``, left out)."""
     return page.evaluate("""() => {
         const root = document.querySelector('psonlinechat-widget').shadowRoot;
         return [...root.querySelectorAll('button, [role=button], input, textarea, a[href]')]
-            .filter(el => el.getClientRects().length)
+            .filter(el => el.getClientRects().length && !el.closest('[aria-hidden=true]'))
             .map(el => { const r = el.getBoundingClientRect();
-                         return [el.textContent.trim() || el.getAttribute('aria-label'),
-                                 r.width, r.height]; });
+                         return [el.textContent.trim() || el.getAttribute('aria-label')
+                                 || el.id || el.name, r.width, r.height]; });
     }""")
-
