@@ -11,6 +11,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+import werkzeug.test
 from babel.messages.pofile import read_po
 
 from psonlinechat.web import translations
@@ -145,3 +146,23 @@ def test_every_string_is_translated_with_its_placeholders(iso):
 
 def test_an_unknown_language_falls_back_to_english():
     assert translations.translate_all(STRINGS, "pt", DOMAIN) == STRINGS
+
+
+def test_the_header_and_the_footer_of_one_page_ask_once(shop):
+    cookies = shop.employee(email="once@example.test")
+    environ = werkzeug.test.EnvironBuilder(
+        "/admin/", base_url=f"http://{HOST}", headers={"Cookie": cookie_header(cookies)},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_environ()
+    statements = []
+
+    def count(conn, cursor, statement, *rest):
+        statements.append(statement)
+
+    sa.event.listen(shop.state.engine, "before_cursor_execute", count)
+    try:
+        assert "console.css" in shop.state.display("display_back_office_header", environ)
+        asked = len(statements)
+        assert "console.js" in shop.state.display("display_back_office_footer", environ)
+    finally:
+        sa.event.remove(shop.state.engine, "before_cursor_execute", count)
+    assert asked > 0 and len(statements) == asked

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import weakref
 from typing import Any
 
 from psonlinechat.hookspecs import HookContext
@@ -59,12 +60,29 @@ def asset_url(prefix: str, folder: str, name: str) -> str:
     return f"{prefix}/assets/{folder}/{name}?v={_digest(folder, name)}"
 
 
+#: The console of each request being answered, by the id of its RequestFacts (one per
+#: request, kept in its environ): the header and the footer ask once. An entry leaves with
+#: its request.
+_per_request: dict[int, Console | None] = {}
+
+
 def console_for(context: HookContext) -> Console | None:
     """The console of the request's employee, or ``None`` when nobody signed in to the back
-    office, or the employee may not serve the request's shop.
+    office, or the employee may not serve the request's shop. Worked out once per request.
 
     :raises ShopError: the shop's database is out of reach.
     """
+    key = id(context.request)
+    if key in _per_request:
+        return _per_request[key]
+    console = _console(context)
+    _per_request[key] = console
+    weakref.finalize(context.request, _per_request.pop, key, None)
+    return console
+
+
+def _console(context: HookContext) -> Console | None:
+    """:func:`console_for`, every time."""
     employee = context.employee
     if employee is None:
         return None
