@@ -101,6 +101,8 @@ def test_chat_both_ways_with_typing_and_seen(storefront, open_page):
     mine = log.get_by_text("Do you ship to Lyon?", exact=True)
     expect(mine).to_be_visible()
     assert rgb("#7a1f5c") in backgrounds(mine, log)  # the merchant's customer bubble
+    welcome = panel.get_by_text(WELCOME, exact=True).bounding_box()
+    assert welcome is not None and welcome["y"] < mine.bounding_box()["y"]  # welcome first
     box.press_sequentially("And to Lille")  # typing (once there is a conversation)
     typing = operator.expect("typing", timeout=10)
     assert (typing["id_conversation"], typing["author"], typing["on"]) == (

@@ -16,6 +16,8 @@ from tests.support.axe import violations
 from tests.support.widgetpage import (
     HEADER,
     OPERATOR,
+    Traffic,
+    asset_urls,
     button,
     chat_ready,
     dialog,
@@ -71,7 +73,10 @@ def test_keyboard_only(storefront, open_page):
     visit(page, storefront.page_url)
     the_launcher = launcher(page)
     page.locator("body").focus()
-    tab_to(page, the_launcher)  # past the shop's own links
+    traffic = Traffic(page)
+    tab_to(page, the_launcher)  # past the shop's own links; the focus is intent
+    wanted = asset_urls(page)
+    wait_until(page, lambda: wanted <= set(traffic.requests), what="the widget's assets")
     ring = focus_ring(page)
     assert ring is not None and ring[1], "the launcher shows no focus ring"
     assert the_launcher.evaluate("el => el.matches(':focus-visible')")
@@ -110,10 +115,15 @@ def test_axe_finds_no_violation_in_the_launcher_and_the_open_chat(storefront, op
 
 
 
-def test_on_a_phone_the_panel_fills_the_screen(storefront, open_page):
-    phone = {"width": 390, "height": 844}
-    _, page, panel = chat_ready(storefront, open_page, viewport=phone, is_mobile=True,
-                                has_touch=True, device_scale_factor=3)
+def test_on_a_phone_one_tap_opens_a_panel_filling_the_screen(storefront, open_page):
+    storefront.texts(header_text=HEADER)
+    storefront.operator()
+    page = open_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                     device_scale_factor=3)
+    visit(page, storefront.page_url)
+    launcher(page).tap()  # the intent and the opening in one tap
+    panel = dialog(page, HEADER)
+    expect(panel).to_be_visible()
     box = panel.bounding_box()
     assert box is not None
     assert (round(box["x"]), round(box["y"])) == (0, 0)
