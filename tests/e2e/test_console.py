@@ -7,6 +7,7 @@ Elements are found by role and accessible name, as a screen reader finds them.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import socket
 import threading
@@ -268,6 +269,7 @@ def test_going_offline_confirms_and_archives(browser, shop):
     switch.click()
     dialog = recap(page).get_by_role("alertdialog")
     expect(dialog).to_contain_text("ongoing conversations (1)")
+    assert axe.violations(page, "#psonlinechat-console") == []
     dialog.get_by_role("button", name="Cancel").click()
     expect(switch).to_have_attribute("aria-checked", "true")
     expect(switch).to_be_focused()
@@ -372,10 +374,14 @@ def test_reconnects_with_nothing_lost(browser, shop):
     context.set_default_timeout(10_000)
     context.add_cookies([{"name": n, "value": v, "url": shop.origin} for n, v in cookies])
     page = context.new_page()
+    hellos = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: hellos.append(
+        json.loads(payload)) if '"hello"' in payload else None))
     page.goto(f"http://127.0.0.1:{line.port}/admin/")
     go_online(page)
     visitor = shop.visitor()
-    name = guest_name(shop, visitor.say("Are you there?"))
+    ack = visitor.say("Are you there?")
+    name = guest_name(shop, ack)
     window = chat_window(page, name)
     expect(window.get_by_role("log")).to_contain_text("Are you there?")
     line.cut()
@@ -395,6 +401,9 @@ def test_reconnects_with_nothing_lost(browser, shop):
     c = shop.db.tables.message.c
     bodies = [row.body for row in shop.query(sa.select(c.body))]
     assert bodies.count("Typed while the line was down") == 1
+    id_conversation = str(ack["conversation"]["id_conversation"])
+    assert hellos[0]["last_seqs"] == {} and len(hellos) >= 2
+    assert hellos[-1]["last_seqs"] == {id_conversation: ack["seq"]}  # resumed from there
     context.close()
     line.close()
 
@@ -482,6 +491,21 @@ def test_keyboard_only(browser, shop):
     page.keyboard.type("By keyboard")
     page.keyboard.press("Enter")
     assert visitor.expect("message", author="operator")["body"] == "By keyboard"
+    window = chat_window(page, name)
+    window.get_by_role("button", name="End the conversation").focus()
+    page.keyboard.press("Enter")
+    dialog = window.get_by_role("alertdialog")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    assert axe.violations(page, "#psonlinechat-console") == []
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(window.get_by_role("button", name="End the conversation")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Shift+Tab")
+    expect(dialog.get_by_role("button", name="End the conversation")).to_be_focused()
+    page.keyboard.press("Enter")
+    assert visitor.expect("ended")["by"] == "operator"
+    window.get_by_role("log").focus()
     page.keyboard.press("Escape")
     expect(chat_window(page, name)).to_have_count(0)
     expect(recap(page).get_by_role("button", name=name)).to_be_focused()

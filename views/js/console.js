@@ -412,6 +412,9 @@
     save();
     renderWindows();
     const item = recap.querySelector(`.psoc-open[data-id="${id}"]`);
+    const panel = item && item.closest('[role="tabpanel"]');
+    if (panel && panel.hidden) selectTab(panel.dataset.tab, false);
+    if (recap.dataset.minimised === 'true') setRecapMin(false);
     (item || switcher).focus();
   }
   function renderWindows() {
