@@ -188,6 +188,9 @@ def test_under_gunicorn_and_gevent_posts_answer_while_the_sender_waits_on_smtp(i
         # the sender's greenlet waits on the silent server; the worker still answers
         assert post_to(server)["mail"] == "queued"
         assert len(rows(db, "offline_message")) == 3
+        staller.close()
+        wait_until(lambda: all(m.state == "sent" or m.last_error for m in rows(db, "mail")),
+                   what="the sender done with every mail")  # idle, as the worker stops
     finally:
         staller.close()
         server.stop()
@@ -195,7 +198,13 @@ def test_under_gunicorn_and_gevent_posts_answer_while_the_sender_waits_on_smtp(i
         server.close()
         reset(db, shop)
     assert "Is the red one in stock?" in message.get_body(("plain",)).get_content()
-    assert "unpatched" not in output and "Traceback" not in output
+    assert "unpatched" not in output
+    # A gevent worker that served requests touching the shop may print one "Exception
+    # ignored in _removeHandlerRef" at interpreter teardown (gevent's thread module goes
+    # before logging's); a fragment GET does it too, with no mail sender started. Any other
+    # traceback counts.
+    teardown = output.count("Exception ignored in: <function _removeHandlerRef")
+    assert output.count("Traceback") == teardown, output
 
 
 def post_to(server: ServeProcess) -> dict:
