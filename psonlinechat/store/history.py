@@ -146,18 +146,26 @@ def _text_match(conn: sa.Connection, m: sa.Table, text: str) -> sa.ColumnElement
     return like
 
 
-def listing(conn: sa.Connection, t: Tables, query: Query) -> tuple[list[Line], int]:
-    """One page of lines and how many lines there are in all (a search runs once)."""
+def listing(conn: sa.Connection, t: Tables, query: Query) -> tuple[list[Line], int | None, bool]:
+    """One page of lines, how many lines there are in all, and whether a next page exists.
+
+    A search counts its lines (its sets are small and read once). The whole history is
+    not counted here (that walks every archived conversation): ``None``, and one more
+    line is read to tell whether a next page exists; :func:`count` gives the total.
+    """
     if not query.shop_ids:
-        return [], 0
-    found = _matches(conn, t, query) if query.search.strip() else None
+        return [], 0, False
+    if not query.search.strip():
+        lines = page(conn, t, query, extra=1)
+        return lines[:query.per_page], None, len(lines) > query.per_page
+    found = _matches(conn, t, query)
     total = count(conn, t, query, found)
-    return page(conn, t, query, total, found), total
+    return page(conn, t, query, total, found), total, query.page * query.per_page < total
 
 
 def page(conn: sa.Connection, t: Tables, query: Query, total: int | None = None,
-         found: tuple[list[int], list[int]] | None = None) -> list[Line]:
-    """The lines of one page, newest (or oldest) first.
+         found: tuple[list[int], list[int]] | None = None, extra: int = 0) -> list[Line]:
+    """The lines of one page, newest (or oldest) first (and ``extra`` more after it).
 
     :param total: the query's :func:`count`, when known: a page past the middle is then
         read from the other end (a shorter walk down the index).
@@ -166,7 +174,7 @@ def page(conn: sa.Connection, t: Tables, query: Query, total: int | None = None,
         return []
     source, where = _head_rows(conn, t, query, found)
     offset = (max(query.page, 1) - 1) * query.per_page
-    limit, newest_first = query.per_page, query.newest_first
+    limit, newest_first = query.per_page + extra, query.newest_first
     if total is not None and offset >= total:
         return []
     if total is not None and offset > total // 2:  # walk from the other end

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from psonlinechat.store.shops import SUPER_ADMIN_PROFILE
 
-__all__ = ["SUPER_ADMIN_PROFILE", "Language", "ShopEntry", "all_shop_ids", "language_iso",
-           "languages", "served_shops"]
+__all__ = ["SUPER_ADMIN_PROFILE", "Language", "ShopEntry", "active_shops", "language_iso",
+           "languages", "served_shop_ids"]
 from psonlinechat.store.tables import Tables
 
 
@@ -33,28 +33,26 @@ class Language:
     name: str
 
 
-def served_shops(conn: sa.Connection, t: Tables, id_employee: int,
-                 id_profile: int) -> list[ShopEntry]:
-    """The active, not deleted shops the employee may act on (every one for a SuperAdmin,
-    else those of ``employee_shop``), by group then shop, in one query."""
+def active_shops(conn: sa.Connection, t: Tables) -> list[ShopEntry]:
+    """Every active, not deleted shop, by group then shop, in one query."""
     s, g = t.shop.c, t.shop_group.c
     query = (sa.select(s.id_shop, s.name, s.id_shop_group, g.name.label("group_name"))
              .join(t.shop_group, g.id_shop_group == s.id_shop_group)
              .where(s.active.is_(True), s.deleted.is_(False))
              .order_by(s.id_shop_group, s.id_shop))
-    if id_profile != SUPER_ADMIN_PROFILE:
-        es = t.employee_shop.c
-        query = query.where(s.id_shop.in_(
-            sa.select(es.id_shop).where(es.id_employee == id_employee)))
     return [ShopEntry(int(r.id_shop), r.name or "", int(r.id_shop_group), r.group_name or "")
             for r in conn.execute(query)]
 
 
-def all_shop_ids(conn: sa.Connection, t: Tables) -> list[int]:
-    """Every active, not deleted shop's id."""
-    s = t.shop.c
-    return [int(i) for i in conn.execute(
-        sa.select(s.id_shop).where(s.active.is_(True), s.deleted.is_(False))).scalars()]
+def served_shop_ids(conn: sa.Connection, t: Tables, id_employee: int,
+                    id_profile: int) -> set[int] | None:
+    """The shops the employee may act on (``employee_shop``); ``None`` for a SuperAdmin,
+    who may act on every shop (``Employee::hasAuthOnShop``)."""
+    if id_profile == SUPER_ADMIN_PROFILE:
+        return None
+    es = t.employee_shop.c
+    return {int(i) for i in conn.execute(
+        sa.select(es.id_shop).where(es.id_employee == id_employee)).scalars()}
 
 
 def languages(conn: sa.Connection, t: Tables, shop_ids: list[int]) -> list[Language]:

@@ -134,7 +134,7 @@ def test_search_by_name_email_or_text(conn, db, search, expected):
     assert history.count(conn, db.tables, history.Query((db.ids["shop"],), search)) == len(
         expected)
     assert history.listing(conn, db.tables, history.Query((db.ids["shop"],), search)) == (
-        found, len(expected))
+        found, len(expected), False)
 
 
 def test_search_by_id(conn, db):

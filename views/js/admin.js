@@ -156,6 +156,7 @@
       b.addEventListener('click', async (e) => {
         e.preventDefault();
         opener = b;
+        $('#history-view-title').textContent = viewer.dataset.title.replace('%(who)s', b.dataset.who || '');
         content.replaceChildren(el('p', {text: viewer.dataset.loading}));
         viewer.showModal();
         try {
@@ -198,6 +199,12 @@
       f.requestSubmit(submitter && submitter.form === f ? submitter : undefined);
     });
     $('[data-confirm-no]', confirmBox).addEventListener('click', () => { confirmBox.close(); if (pending && pending.submitter) pending.submitter.focus(); pending = null; });
+  }
+  const counter = $('#history-count[data-count-url]');
+  if (counter) {
+    fetch(counter.dataset.countUrl, {credentials: 'same-origin', headers: {Accept: 'application/json'}})
+      .then((r) => (r.ok ? r.json() : null)).then((d) => { if (d) counter.textContent = d.text; })
+      .catch(() => { /* the count is a courtesy: the page works without it */ });
   }
   const all = $('[data-select-all]');
   if (all) all.addEventListener('change', () => { for (const b of $$('input[name="lines"][type="checkbox"]')) b.checked = all.checked; });

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, redirect, request
+from flask import Blueprint, abort, jsonify, redirect, request
 
 from psonlinechat.store import archived, history
 from psonlinechat.web.state import ChatState
@@ -41,6 +41,18 @@ def register(bp: Blueprint, state: ChatState, open_page: Callable[..., Any]) -> 
         with state.shop.connect() as conn:
             page = open_page(state, conn)
             return _history_page(page, conn)
+
+    @bp.get("/admin/history/count")
+    def admin_history_count() -> Any:
+        """How many lines the whole history has, as the page's script shows it."""
+        with state.shop.connect() as conn:
+            page = open_page(state, conn)
+            query = query_from(request.args, page.context.chosen.shop_ids)
+            total = history.count(conn, state.tables, query)
+            # the same msgids as the template's (extracted from there)
+            return jsonify(total=total, text=page.locale.ngettext(
+                "%(num)d line", "%(num)d lines", total),
+                pages=max(1, math.ceil(total / PER_PAGE)))
 
     @bp.get("/admin/history/view")
     def admin_history_view() -> Any:
@@ -76,9 +88,9 @@ def register(bp: Blueprint, state: ChatState, open_page: Callable[..., Any]) -> 
 def _history_page(page: Any, conn: sa.Connection) -> Any:
     t = page.state.tables
     query = query_from(request.args, page.context.chosen.shop_ids)
-    lines, total = history.listing(conn, t, query)
-    pages = max(1, math.ceil(total / PER_PAGE))
+    lines, total, has_next = history.listing(conn, t, query)
+    pages = None if total is None else max(1, math.ceil(total / PER_PAGE))
     deleted = request.args.get("deleted", "")
     return page.render("history.html", "admin_history", lines=lines, query=query,
-                       total=total, pages=pages,
+                       total=total, pages=pages, has_next=has_next,
                        deleted=int(deleted) if deleted.isdigit() else None)

@@ -13,7 +13,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime
 
 from psonlinechat.shop.identity import Employee
-from psonlinechat.store import configuration, shop_tree
+from psonlinechat.store import shop_tree
 from psonlinechat.store.tables import Tables
 from psonlinechat.web import translations
 
@@ -58,10 +58,12 @@ class AdminLocale:
             return Locale.parse(translations.SOURCE_LANGUAGE)
 
 
-def for_employee(conn: sa.Connection, t: Tables, employee: Employee) -> AdminLocale:
-    """The locale of ``employee`` (their back-office language) in the shop's time zone."""
+def for_employee(conn: sa.Connection, t: Tables, employee: Employee,
+                 timezone: str | None) -> AdminLocale:
+    """The locale of ``employee`` (their back-office language) in the shop's time zone
+    (``PS_TIMEZONE``; UTC when unset or unknown)."""
     iso = translations.normal_iso(shop_tree.language_iso(conn, t, employee.id_lang))
-    name = configuration.get(conn, t, "PS_TIMEZONE") or "UTC"
+    name = timezone or "UTC"
     try:
         zone = zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

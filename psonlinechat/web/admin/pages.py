@@ -23,6 +23,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from psonlinechat.errors import SettingsError
 from psonlinechat.shop.identity import Employee
 from psonlinechat.shop.settings import COLOUR_FIELDS, OFFLINE_FIELDS, ModuleSettings
+from psonlinechat.store import configuration as configuration_store
 from psonlinechat.store import module, shop_tree
 from psonlinechat.web.access import require_employee
 from psonlinechat.web.admin import configuration, csrf, help, history
@@ -36,6 +37,8 @@ NAVIGATION = (("admin_history", N_("Conversation history")),
               ("admin_configuration", N_("Configuration")),
               ("admin_help", N_("Help")), ("admin_faq", N_("FAQ")),
               ("admin_contact", N_("Contact")))
+#: The global configuration every page reads, in one query.
+GLOBAL_KEYS = ("PS_TIMEZONE", "PS_MULTISHOP_FEATURE_ACTIVE")
 #: The meta row telling that the tab was visited once (the getting-started recap was shown).
 SEEN_META = "admin_seen"
 
@@ -83,9 +86,14 @@ def open_page(state: ChatState, conn: sa.Connection) -> Page:
     """
     employee = require_employee("page")
     t = state.tables
-    locale = admin_locale.for_employee(conn, t, employee)
+    values = configuration_store.get_many(conn, t, GLOBAL_KEYS)
+    timezone = values.get("PS_TIMEZONE")
+    locale = admin_locale.for_employee(conn, t, employee,
+                                       timezone if isinstance(timezone, str) else None)
+    flag = values.get(configuration_store.MULTISHOP_KEY)
     context = resolve(conn, t, employee, request.values.get("shop_context"),
-                      locale.gettext(N_("All shops")))
+                      locale.gettext(N_("All shops")),
+                      isinstance(flag, str) and configuration_store.as_bool(flag))
     if context.chosen is None:
         abort(403, description=locale.gettext(N_("You may not serve any shop.")))
     return Page(state, conn, employee, locale, context)

@@ -15,7 +15,7 @@ import dataclasses
 import sqlalchemy as sa
 
 from psonlinechat.shop.identity import Employee
-from psonlinechat.store import configuration, shop_tree
+from psonlinechat.store import shop_tree
 from psonlinechat.store.tables import Tables
 
 ALL = ""
@@ -47,47 +47,39 @@ class ShopContext:
     multistore: bool
 
 
-def levels_for(conn: sa.Connection, t: Tables, employee: Employee,
-               all_label: str) -> tuple[tuple[Level, ...], bool]:
-    """The levels ``employee`` may pick, and whether multistore is on."""
-    served = shop_tree.served_shops(conn, t, employee.id_employee, employee.id_profile)
+def levels_for(conn: sa.Connection, t: Tables, employee: Employee, all_label: str,
+               multistore_flag: bool) -> tuple[tuple[Level, ...], bool]:
+    """The levels ``employee`` may pick, and whether multistore is on (its flag is set and
+    there is more than one shop)."""
+    every = shop_tree.active_shops(conn, t)
+    allowed = shop_tree.served_shop_ids(conn, t, employee.id_employee, employee.id_profile)
+    served = [e for e in every if allowed is None or e.id_shop in allowed]
     if not served:
         return (), False
-    multistore = configuration.multistore_active(conn, t)
-    every = set(shop_tree.all_shop_ids(conn, t))
-    ids = {entry.id_shop for entry in served}
+    multistore = multistore_flag and len(every) > 1
+    ids = tuple(e.id_shop for e in served)
     if not multistore:
-        return (Level(ALL, all_label, tuple(sorted(ids))),), False
+        return (Level(ALL, all_label, ids),), False
     levels: list[Level] = []
-    if ids >= every:
-        levels.append(Level(ALL, all_label, tuple(sorted(every))))
-    groups: dict[int, list[shop_tree.ShopEntry]] = {}
-    for entry in served:
-        groups.setdefault(entry.id_shop_group, []).append(entry)
-    full_groups = _full_groups(conn, t, groups)
-    for id_group, entries in groups.items():
-        if id_group in full_groups:
+    if len(served) == len(every):
+        levels.append(Level(ALL, all_label, ids))
+    members: dict[int, list[shop_tree.ShopEntry]] = {}
+    for entry in every:
+        members.setdefault(entry.id_shop_group, []).append(entry)
+    for id_group, entries in members.items():
+        mine = [e for e in entries if e in served]
+        if mine and len(mine) == len(entries):
             levels.append(Level(f"g-{id_group}", entries[0].group_name,
-                                tuple(e.id_shop for e in entries), id_shop_group=id_group))
+                                tuple(e.id_shop for e in mine), id_shop_group=id_group))
         levels.extend(Level(f"s-{e.id_shop}", e.name, (e.id_shop,), id_shop=e.id_shop,
-                            id_shop_group=id_group) for e in entries)
+                            id_shop_group=id_group) for e in mine)
     return tuple(levels), True
 
 
-def _full_groups(conn: sa.Connection, t: Tables,
-                 groups: dict[int, list[shop_tree.ShopEntry]]) -> set[int]:
-    """The groups of which every active shop is served."""
-    served = {id_group: {e.id_shop for e in entries} for id_group, entries in groups.items()}
-    members: dict[int, set[int]] = {}
-    for entry in shop_tree.served_shops(conn, t, 0, shop_tree.SUPER_ADMIN_PROFILE):
-        members.setdefault(entry.id_shop_group, set()).add(entry.id_shop)
-    return {g for g, shops in served.items() if members.get(g, set()) <= shops}
-
-
 def resolve(conn: sa.Connection, t: Tables, employee: Employee, wanted: str | None,
-            all_label: str) -> ShopContext:
+            all_label: str, multistore_flag: bool) -> ShopContext:
     """The shop context of ``employee`` with ``wanted`` chosen when they may pick it, else
-    the widest level they may pick."""
-    levels, multistore = levels_for(conn, t, employee, all_label)
+    the widest level they may pick (``multistore_flag``: PS_MULTISHOP_FEATURE_ACTIVE)."""
+    levels, multistore = levels_for(conn, t, employee, all_label, multistore_flag)
     chosen = next((level for level in levels if level.key == (wanted or "")), None)
     return ShopContext(levels, chosen or (levels[0] if levels else None), multistore)
