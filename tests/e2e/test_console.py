@@ -175,6 +175,8 @@ def test_answer_type_see_end_and_reopen(browser, shop):
     expect(finished.get_by_role("button", name=name)).to_have_count(0)
     expect(window.get_by_role("log")).to_contain_text("One more question")
     expect(window.get_by_role("textbox", name="Message")).to_be_enabled()
+    # the open window saw it: nothing unread
+    expect(recap(page).get_by_role("tab", name="Ongoing conversations", exact=True)).to_be_visible()
     page.screenshot(path="/tmp/console-1366x900.png")
     assert axe.violations(page, "#psonlinechat-console") == []
     page.context.close()
