@@ -149,6 +149,23 @@ def test_a_reload_mid_conversation_continues_it(storefront, open_page):
         "Answer after the reload"]
 
 
+def test_reconnecting_backs_off(storefront, open_page):
+    operator, page, panel = chat_ready(storefront, open_page)
+    send(panel, "Still there?")
+    id_conversation = first_message(operator, "Still there?")
+    storefront.relay.refused.clear()
+    storefront.relay.cut()
+    page.wait_for_timeout(10_000)
+    tries = list(storefront.relay.refused)
+    storefront.relay.restore()
+    gaps = [later - earlier for earlier, later in zip(tries, tries[1:], strict=False)]
+    assert 3 <= len(tries) <= 8, gaps  # it tries again, and does not hammer the shop
+    assert gaps[-1] > 1.5 * gaps[0], gaps  # waiting longer each time
+    operator.say("Back again", id_conversation=id_conversation)
+    expect(panel.get_by_role("log").get_by_text("Back again", exact=True)).to_be_visible(
+        timeout=30_000)
+
+
 @pytest.mark.parametrize("outage", ["network cut", "browser offline"])
 def test_a_message_typed_while_the_connection_is_down_is_delivered_once(storefront, open_page,
                                                                         outage):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 
 
 class Cutter:
@@ -41,6 +42,8 @@ class Cutter:
         self._flowing = threading.Event()
         self._flowing.set()
         self._stopped = False
+        #: When (``time.monotonic()``) each connection refused while cut was tried.
+        self.refused: list[float] = []
         self._thread = threading.Thread(target=self._accept, name=f"cutter-{self.port}",
                                         daemon=True)
 
@@ -91,6 +94,7 @@ class Cutter:
             except OSError:
                 return
             if not self._open.is_set():
+                self.refused.append(time.monotonic())
                 _close(client)
                 continue
             try:
