@@ -22,11 +22,14 @@ from tests.support.widgetpage import (
     Traffic,
     button,
     dialog,
+    focused_is,
     launcher,
     say,
     shadow_query,
+    tab_to,
     target_sizes,
     visit,
+    wait_until,
 )
 from tests.support.widgetshop import NOTIFY
 
@@ -190,6 +193,37 @@ def test_the_french_form(storefront, open_page):
         expect(field(form, name, "fr")).to_be_visible()
     assert say("First name", "fr") != "First name"  # the catalogue has it
     expect(button(form, "Send", "fr")).to_have_text("Envoyer")
+    field(form, "email", "fr").fill("pas-une-adresse")
+    button(form, "Send", "fr").click()  # the errors in French too
+    required = say("Please fill in this field.", "fr")
+    assert required != "Please fill in this field."
+    expect(field(form, "firstname", "fr")).to_have_accessible_description(required)
+    expect(field(form, "email", "fr")).to_have_accessible_description(
+        say("Please enter a valid email address.", "fr"))
+
+
+def test_the_form_from_the_keyboard(storefront, smtp, open_page):
+    offline_shop(storefront)
+    page = open_page()
+    visit(page, storefront.page_url, "offline_form")
+    page.locator("body").focus()
+    tab_to(page, launcher(page))
+    page.keyboard.press("Enter")
+    form = dialog(page, OFFLINE_HEADER)
+    expect(form).to_be_visible()
+    unringed = []
+    for name, value in (("firstname", "Kay"), ("email", "kay@example.test"),
+                        ("message", "Typed, never clicked.")):
+        unringed += tab_to(page, field(form, name))
+        page.keyboard.type(value)
+    unringed += tab_to(page, button(form, "Send"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status").filter(has_text=ANY_TEXT)).to_be_visible()
+    assert "Typed, never clicked." in mail_text(smtp)
+    assert unringed == []
+    page.keyboard.press("Escape")
+    expect(form).to_be_hidden()
+    wait_until(page, lambda: focused_is(page, launcher(page)), what="focus on the launcher")
 
 
 def test_on_a_phone_the_form_fills_the_screen_with_16px_fields(storefront, open_page):
