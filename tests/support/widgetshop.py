@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from markupsafe import escape
 
 from psonlinechat import testing
+from psonlinechat.shop.settings import COLOUR_FIELDS
 from psonlinechat.store import configuration
 from psonlinechat.web.inject import FragmentInjector
 from tests.support.chatclient import HOST, ChatShop
@@ -113,8 +114,9 @@ class WidgetShop(ChatShop):
         return self.query(sa.select(getattr(self.db.tables, table)))
 
     def reset(self) -> None:
-        """Quiet again: :meth:`ChatShop.reset`, the relay open, texts, offline form and
-        mail as they were, offline messages and mails forgotten."""
+        """Quiet again: :meth:`ChatShop.reset`, the relay open (a new visitor address),
+        texts, colours, offline form and mail as they were, offline messages and mails
+        forgotten."""
         self.relay.restore()
         self.next_address()
         super().reset()
@@ -124,8 +126,9 @@ class WidgetShop(ChatShop):
             conn.execute(t.offline_message.delete())
         self.configure(PS_MAIL_METHOD="3")
         texts = {name: dict(getattr(self.initial, name)) for name in TEXTS}
+        colours = {name: getattr(self.initial, name) for name in COLOUR_FIELDS}
         self.settings(offline_fields=dict(DEFAULT_FIELDS), sounds=self.initial.sounds,
-                      notify_email=NOTIFY, **texts)
+                      notify_email=NOTIFY, **texts, **colours)
 
     def close(self) -> None:
         self.relay.stop()
