@@ -44,10 +44,16 @@ def back_office(chat_shop):
     return chat_shop
 
 
+#: Uncaught errors of the console's pages in the current test (every test ends with none).
+PAGE_ERRORS: list[str] = []
+
+
 @pytest.fixture
 def shop(back_office):
+    PAGE_ERRORS.clear()
     yield back_office
     back_office.reset()
+    assert PAGE_ERRORS == []
 
 
 def employee_page(browser, shop, cookies=None, *, width=1366, height=900, script=None):
@@ -60,6 +66,7 @@ def employee_page(browser, shop, cookies=None, *, width=1366, height=900, script
                          for name, value in cookies])
     if script:
         context.add_init_script(script)
+    context.on("page", lambda new: new.on("pageerror", lambda e: PAGE_ERRORS.append(str(e))))
     page = context.new_page()
     page.goto(shop.origin + "/admin/")
     return page, cookies
