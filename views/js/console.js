@@ -40,7 +40,7 @@
   // --- the model ------------------------------------------------------------------------
   const convs = new Map();   // id -> {s: summary, events: Map(seq -> event), typing}
   let online = false, present = [], ws = null, attempt = 0, greeted = false, watchdog = 0;
-  let heartbeat = 25, typingOff = new Map(), baseTitle = document.title;
+  let heartbeat = 25, retry = 0, typingOff = new Map(), baseTitle = document.title;
 
   function conv(id) {
     let c = convs.get(id);
@@ -97,7 +97,7 @@
       const delay = Math.min(MAX_DELAY, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
       attempt += 1;
       setStatus(T.reconnecting, 'warn');
-      setTimeout(connect, delay);
+      retry = setTimeout(() => { retry = 0; connect(); }, delay);
     };
   }
   function alive() {  // no frame for 2.5 heartbeats: the connection is dead, start again
@@ -106,7 +106,9 @@
     watchdog = setTimeout(() => { if (socket === ws && socket) socket.close(); },
       heartbeat * 2500);
   }
-  window.addEventListener('online', () => { if (ws && !greeted) ws.close(); });
+  window.addEventListener('online', () => {  // the network is back: no need to wait
+    if (retry) { clearTimeout(retry); retry = 0; connect(); }
+  });
 
   const handlers = {
     ping: () => send({type: 'pong'}),
