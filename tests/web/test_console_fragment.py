@@ -126,7 +126,8 @@ def catalogue(iso):
 
 
 def test_every_language_is_shipped():
-    assert translations.languages(DOMAIN) == ["en", "de", "es", "fr", "it"]
+    shipped = translations.languages(DOMAIN)
+    assert shipped[0] == "en" and set(LANGUAGES) <= set(shipped)
 
 
 @pytest.mark.parametrize("iso", LANGUAGES)
