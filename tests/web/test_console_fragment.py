@@ -167,3 +167,13 @@ def test_the_header_and_the_footer_of_one_page_ask_once(shop):
     finally:
         sa.event.remove(shop.state.engine, "before_cursor_execute", count)
     assert asked > 0 and len(statements) == asked
+
+
+def test_an_app_mounted_below_a_path_names_its_own_urls(shop):
+    cookies = shop.employee(email="mounted@example.test")
+    environ = werkzeug.test.EnvironBuilder(
+        "/admin/", base_url=f"http://{HOST}/shop", headers={"Cookie": cookie_header(cookies)},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_environ()
+    state = state_of(shop.state.display("display_back_office_footer", environ))
+    assert state["socket"] == "/shop/psonlinechat/ws/operator"
+    assert state["assets"]["js"].startswith("/shop/psonlinechat/assets/js/console.js?v=")

@@ -94,7 +94,7 @@ def _console(context: HookContext) -> Console | None:
             return None
         settings = context.shop.module_settings(conn, id_shop)
     iso = context.shop.language_iso(employee.id_lang, id_shop)
-    prefix = context.shop.settings.url_prefix
+    prefix = context.request.script_root + context.shop.settings.url_prefix  # app mounted there
     state = {
         "v": STATE_VERSION, "lang": iso, "id_shop": id_shop,
         "id_employee": employee.id_employee,
