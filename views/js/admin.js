@@ -40,7 +40,9 @@
   function configure(form) {
     const current = {'': form.dataset.defaultLang, offline_: form.dataset.defaultLang};
     const value = (sel) => { const n = $(sel, form); return n ? n.value : ''; };
-    const text = (section, kind) => value(`[data-text="${section}${kind}"][data-lang="${current[section]}"]`);
+    // as the storefront does: a missing translation shows the default language's text
+    const text = (section, kind) => value(`[data-text="${section}${kind}"][data-lang="${current[section]}"]`).trim() ||
+      value(`[data-text="${section}${kind}"][data-lang="${form.dataset.defaultLang}"]`);
 
     function showLang(section, lang) {
       current[section] = String(lang);
