@@ -6,8 +6,9 @@ their archived conversations in the shops asked about. A line is represented by 
 later one by ``last_message_at``, then id). Listing pages walks the index
 ``(id_shop, status, last_message_at)`` backwards and probes
 ``(id_customer, status, id_shop, last_message_at)`` for each candidate head; counting lines
-reads ``(id_shop, status, id_customer)`` only; the search by text uses a FULLTEXT index on
-the messages (the upgrade to version 3 adds these three). Dates are naive UTC.
+reads ``(id_shop, status, id_customer)`` only; a search is
+:mod:`psonlinechat.store.history_search` (by text through a FULLTEXT index on the messages;
+the upgrade to version 3 adds these three indexes). Dates are naive UTC.
 
 Line keys, as the page sends them back: ``c<id_conversation>`` for a guest's line,
 ``u<id_customer>`` for a customer's.
@@ -22,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from psonlinechat.store import history_search
 from psonlinechat.store.tables import Tables
 
 ARCHIVED = "archived"
@@ -77,75 +79,6 @@ def _heads(t: Tables, shop_ids: tuple[int, ...]) -> tuple[Any, sa.ColumnElement[
     return c, head
 
 
-def _like_prefix(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def _matches(conn: sa.Connection, t: Tables, query: Query) -> tuple[list[int], list[int]]:
-    """The lines the search finds, as two small sets read first (so that the heads are
-    looked up from them, never the other way round): the customers and the guests'
-    conversations whose name, email, id or messages match."""
-    text, cu, m, c = query.search.strip(), t.customer, t.message, t.conversation
-    if text.isdigit():
-        number = int(text)
-        customers: list[sa.Select] = [
-            sa.select(sa.literal(number).label("id_customer")),
-            sa.select(c.c.id_customer).where(c.c.id_conversation == number)]
-        guests: list[sa.Select] = [
-            sa.select(sa.literal(number).label("id")),
-            sa.select(c.c.id_conversation.label("id")).where(c.c.id_guest == number)]
-    else:
-        pattern = _like_prefix(text)
-        said = (sa.select(m.c.id_conversation).where(_text_match(conn, m, text))
-                .subquery("said"))
-        by_email = cu.c.email.like(pattern, escape="\\")  # an index range on PrestaShop's side
-        customers = [
-            sa.select(cu.c.id_customer).where(by_email if "@" in text else sa.or_(
-                by_email, cu.c.firstname.like(pattern, escape="\\"),
-                cu.c.lastname.like(pattern, escape="\\"),
-                (cu.c.firstname + " " + cu.c.lastname).like(pattern, escape="\\"))),
-            sa.select(c.c.id_customer).join(said, said.c.id_conversation == c.c.id_conversation)
-            .where(c.c.id_customer.is_not(None))]
-        guests = [sa.select(said.c.id_conversation.label("id"))]
-    found = [sorted({int(i) for i in conn.execute(sa.union(*parts)).scalars() if i})
-             for parts in (customers, guests)]
-    return found[0], found[1]
-
-
-def _head_rows(conn: sa.Connection, t: Tables, query: Query,
-               found: tuple[list[int], list[int]] | None = None) -> tuple[Any, Any]:
-    """``(source, where)``: the heads of the lines the query asks for, with
-    ``id_conversation`` and ``last_message_at`` columns (``found``: :func:`_matches`)."""
-    c, head = _heads(t, query.shop_ids)
-    if not query.search.strip():
-        return c, head
-    customers, guests = found or _matches(conn, t, query)
-    return c, sa.and_(head, sa.or_(c.c.id_customer.in_(customers),
-                                   sa.and_(c.c.id_customer.is_(None),
-                                           c.c.id_conversation.in_(guests))))
-
-
-#: InnoDB's default FULLTEXT stopwords and its shortest indexed word: such words are left
-#: to the ``LIKE`` that checks the matches.
-_STOPWORDS = frozenset({"a", "about", "an", "are", "as", "at", "be", "by", "com", "de", "en",
-                       "for", "from", "how", "i", "in", "is", "it", "la", "of", "on", "or",
-                       "that", "the", "this", "to", "was", "what", "when", "where", "who",
-                       "will", "with", "und", "www"})
-_MIN_WORD = 3
-
-
-def _text_match(conn: sa.Connection, m: sa.Table, text: str) -> sa.ColumnElement[bool]:
-    """Messages holding ``text``: the FULLTEXT index finds those with every indexable word
-    (MariaDB), then ``LIKE`` checks the text itself (alone on the demo's SQLite)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    like = m.c.body.like(f"%{escaped}%", escape="\\")
-    words = [w for w in re.findall(r"\w+", text.lower())
-             if len(w) >= _MIN_WORD and w not in _STOPWORDS]
-    if conn.dialect.name in ("mysql", "mariadb") and words:
-        return sa.and_(m.c.body.match(" ".join(f"+{word}*" for word in words)), like)
-    return like
-
-
 def listing(conn: sa.Connection, t: Tables, query: Query) -> tuple[list[Line], int | None, bool]:
     """One page of lines, how many lines there are in all, and whether a next page exists.
 
@@ -158,34 +91,40 @@ def listing(conn: sa.Connection, t: Tables, query: Query) -> tuple[list[Line], i
     if not query.search.strip():
         lines = page(conn, t, query, extra=1)
         return lines[:query.per_page], None, len(lines) > query.per_page
-    found = _matches(conn, t, query)
-    total = count(conn, t, query, found)
-    return page(conn, t, query, total, found), total, query.page * query.per_page < total
+    found = history_search.heads(conn, t, query.shop_ids, query.search, query.newest_first)
+    start = (max(query.page, 1) - 1) * query.per_page
+    chosen = [head[1] for head in found[start:start + query.per_page]]
+    return (_lines_of(conn, t, query, chosen), len(found),
+            start + query.per_page < len(found))
 
 
-def page(conn: sa.Connection, t: Tables, query: Query, total: int | None = None,
-         found: tuple[list[int], list[int]] | None = None, extra: int = 0) -> list[Line]:
-    """The lines of one page, newest (or oldest) first (and ``extra`` more after it).
-
-    :param total: the query's :func:`count`, when known: a page past the middle is then
-        read from the other end (a shorter walk down the index).
-    """
+def page(conn: sa.Connection, t: Tables, query: Query, extra: int = 0) -> list[Line]:
+    """The lines of one page, newest (or oldest) first (and ``extra`` more after it)."""
     if not query.shop_ids:
         return []
-    source, where = _head_rows(conn, t, query, found)
-    offset = (max(query.page, 1) - 1) * query.per_page
-    limit, newest_first = query.per_page + extra, query.newest_first
-    if total is not None and offset >= total:
+    start = (max(query.page, 1) - 1) * query.per_page
+    if query.search.strip():
+        found = history_search.heads(conn, t, query.shop_ids, query.search, query.newest_first)
+        return _lines_of(conn, t, query, [h[1] for h in found[start:start + query.per_page
+                                                              + extra]])
+    c, head = _heads(t, query.shop_ids)
+    columns = (c.c.last_message_at, c.c.id_conversation)
+    order = [col.desc() if query.newest_first else col.asc() for col in columns]
+    heads = (sa.select(c.c.id_conversation).where(head).order_by(*order)
+             .limit(query.per_page + extra).offset(start).subquery("heads"))
+    return _ordered(query, conn.execute(_line_select(t, query.shop_ids, heads)))
+
+
+def _lines_of(conn: sa.Connection, t: Tables, query: Query, ids: list[int]) -> list[Line]:
+    if not ids:
         return []
-    if total is not None and offset > total // 2:  # walk from the other end
-        end = total - offset
-        offset, limit, newest_first = max(0, end - query.per_page), min(limit, end), \
-            not newest_first
-    columns = (source.c.last_message_at, source.c.id_conversation)
-    order = [col.desc() if newest_first else col.asc() for col in columns]
-    heads = (sa.select(source.c.id_conversation).where(where).order_by(*order)
-             .limit(limit).offset(offset).subquery("heads"))
-    lines = [_line(row) for row in conn.execute(_line_select(t, query.shop_ids, heads))]
+    c = t.conversation
+    heads = sa.select(c.c.id_conversation).where(c.c.id_conversation.in_(ids)).subquery("heads")
+    return _ordered(query, conn.execute(_line_select(t, query.shop_ids, heads)))
+
+
+def _ordered(query: Query, rows: Any) -> list[Line]:
+    lines = [_line(row) for row in rows]
     return sorted(lines, key=lambda line: (line.last_message_at or dt.datetime.min,
                                            line.id_conversation), reverse=query.newest_first)
 
@@ -216,18 +155,15 @@ def _line(row: sa.Row) -> Line:
                 int(row.conversations) if signed_in else 1)
 
 
-def count(conn: sa.Connection, t: Tables, query: Query,
-          found: tuple[list[int], list[int]] | None = None) -> int:
+def count(conn: sa.Connection, t: Tables, query: Query) -> int:
     """How many lines the query has (all pages): without a search, one walk of the index
     ``(id_shop, status, id_customer)``: guests' conversations plus distinct customers."""
     if not query.shop_ids:
         return 0
+    if query.search.strip():
+        return len(history_search.heads(conn, t, query.shop_ids, query.search))
     c = t.conversation
-    if not query.search.strip():
-        return int(conn.execute(
-            sa.select(sa.func.count() - sa.func.count(c.c.id_customer)
-                      + sa.func.count(sa.distinct(c.c.id_customer)))
-            .where(c.c.id_shop.in_(query.shop_ids), c.c.status == ARCHIVED)).scalar_one())
-    source, where = _head_rows(conn, t, query, found)
-    return int(conn.execute(sa.select(sa.func.count()).select_from(source).where(where))
-               .scalar_one())
+    return int(conn.execute(
+        sa.select(sa.func.count() - sa.func.count(c.c.id_customer)
+                  + sa.func.count(sa.distinct(c.c.id_customer)))
+        .where(c.c.id_shop.in_(query.shop_ids), c.c.status == ARCHIVED)).scalar_one())
