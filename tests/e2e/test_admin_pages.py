@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
+from psonlinechat.web.front.colours import readable
 from tests.support import axe
 from tests.support.chatclient import HOST
 from tests.support.widgetpage import visit, widget_state
@@ -109,6 +110,9 @@ def test_every_setting_previews_saves_and_reaches_the_french_storefront(admin, s
     window.get_by_label("Operator's messages text colour").fill("#dddddd")
     warning = section(page, "Operator's messages").get_by_role("status")
     expect(warning).to_contain_text("Low contrast")
+    # the preview moves the background as the storefront will (web/front/colours.py)
+    assert head_colours(shown.locator(".msg.op .body")) == (
+        rgb(readable("#eeeeee", "#dddddd")), rgb("#dddddd"))
     window.get_by_label("Operator's messages text colour").fill("#222222")
     expect(warning).to_have_text("")
 

@@ -23,7 +23,7 @@
     const n = parseInt(m[1], 16);
     const c = [n >> 16, (n >> 8) & 255, n & 255].map((v) => {
       const s = v / 255;
-      return s <= 0.03928 ? s / 12.92 : Math.pow((s + 0.055) / 1.055, 2.4);
+      return s <= 0.04045 ? s / 12.92 : Math.pow((s + 0.055) / 1.055, 2.4);
     });
     return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
   }
@@ -31,6 +31,19 @@
     const la = luminance(a), lb = luminance(b);
     if (la === null || lb === null) return null;
     return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+  }
+
+  // the storefront's own rule (web/front/colours.py): a pair under 4.5:1 keeps its text
+  // colour and moves its background towards black or white by steps of 5 %
+  function readable(background, text) {
+    const lt = luminance(text), m = /^#?([0-9a-f]{6})$/i.exec(background || '');
+    if (lt === null || !m) return background;
+    const target = lt > 0.5 ? 0 : 255, n = parseInt(m[1], 16), start = [n >> 16, (n >> 8) & 255, n & 255];
+    let current = background;
+    for (let step = 1; contrast(current, text) < 4.5 && step <= 20; step++) {
+      current = '#' + start.map((c) => Math.round(c + (target - c) * step / 20).toString(16).padStart(2, '0')).join('');
+    }
+    return current;
   }
 
   // --- the Configuration page ---------------------------------------------------------------
@@ -85,6 +98,9 @@
     function colours() {
       const out = {};
       for (const input of $$('[data-colour]', form)) out[input.dataset.colour] = input.value;
+      for (const key of Object.keys(out)) {
+        if (key.endsWith('_background')) out[key] = readable(out[key], out[key.replace(/_background$/, '_color')]);
+      }
       return out;
     }
     function fields() {
