@@ -33,59 +33,59 @@ def query_from(args: Any, shop_ids: tuple[int, ...]) -> history.Query:
 
 
 def register(bp: Blueprint, state: ChatState, open_page: Callable[..., Any]) -> None:
-    """Add the history's routes to ``bp``."""
+    """Add the history's routes to ``bp``: the page, its total, a line's exchange, and
+    deletion."""
 
-    @bp.get("/admin/history")
-    def admin_history() -> Any:
-        """One page of the history table."""
-        with state.shop.connect() as conn:
-            page = open_page(state, conn)
-            return _history_page(page, conn)
+    def view(handler: Callable[[Any, sa.Connection], Any]) -> Callable[[], Any]:
+        def run() -> Any:
+            with state.shop.connect() as conn:
+                return handler(open_page(state, conn), conn)
+        run.__doc__ = handler.__doc__
+        return run
 
-    @bp.get("/admin/history/count")
-    def admin_history_count() -> Any:
-        """How many lines the whole history has, as the page's script shows it."""
-        with state.shop.connect() as conn:
-            page = open_page(state, conn)
-            query = query_from(request.args, page.context.chosen.shop_ids)
-            total = history.count(conn, state.tables, query)
-            # the same msgids as the template's (extracted from there)
-            return jsonify(total=total, text=page.locale.ngettext(
-                "%(num)d line", "%(num)d lines", total),
-                pages=max(1, math.ceil(total / PER_PAGE)))
+    bp.add_url_rule("/admin/history", "admin_history", view(_history_page))
+    bp.add_url_rule("/admin/history/count", "admin_history_count", view(_count))
+    bp.add_url_rule("/admin/history/view", "admin_history_view", view(_exchange))
+    bp.add_url_rule("/admin/history/delete", "admin_history_delete", view(_delete),
+                    methods=["POST"])
 
-    @bp.get("/admin/history/view")
-    def admin_history_view() -> Any:
-        """The whole exchange of one line, as the View dialog's content."""
-        with state.shop.connect() as conn:
-            page = open_page(state, conn)
-            chosen = page.context.chosen
-            found = archived.exchange(conn, state.tables, request.args.get("line", ""),
-                                      chosen.shop_ids)
-            if not found:
-                abort(404)
-            return page.render("history_view.html", "admin_history", archived=found)
 
-    @bp.post("/admin/history/delete")
-    def admin_history_delete() -> Any:
-        """Delete the lines posted (``lines``), once confirmed (``confirmed=1``)."""
-        with state.shop.connect() as conn:
-            page = open_page(state, conn)
-            page.require_csrf()
-            keys = [k for k in request.form.getlist("lines") if history.parse_key(k)]
-            keys = keys[:MAX_DELETE]
-            back = request.form.get("back") or ""
-            if not keys:
-                return redirect(page.url("admin_history"), code=303)
-            if request.form.get("confirmed") != "1":
-                return page.render("history_confirm.html", "admin_history", keys=keys,
-                                   back=back)
-            deleted = archived.delete(conn, state.tables, keys, page.context.chosen.shop_ids)
-            conn.commit()
-            return redirect(page.url("admin_history", deleted=str(deleted)), code=303)
+def _count(page: Any, conn: sa.Connection) -> Any:
+    """How many lines the whole history has, as the page's script shows it."""
+    query = query_from(request.args, page.context.chosen.shop_ids)
+    total = history.count(conn, page.state.tables, query)
+    # the same msgids as the template's (extracted from there)
+    return jsonify(total=total, pages=max(1, math.ceil(total / PER_PAGE)),
+                   text=page.locale.ngettext("%(num)d line", "%(num)d lines", total))
+
+
+def _exchange(page: Any, conn: sa.Connection) -> Any:
+    """The whole exchange of one line, as the View dialog's content."""
+    found = archived.exchange(conn, page.state.tables, request.args.get("line", ""),
+                              page.context.chosen.shop_ids)
+    if not found:
+        abort(404)
+    return page.render("history_view.html", "admin_history", archived=found)
+
+
+def _delete(page: Any, conn: sa.Connection) -> Any:
+    """Delete the lines posted (``lines``), once confirmed (``confirmed=1``).
+
+    :raises werkzeug.exceptions.HTTPException: 403 without a valid CSRF token.
+    """
+    page.require_csrf()
+    keys = [k for k in request.form.getlist("lines") if history.parse_key(k)][:MAX_DELETE]
+    if not keys:
+        return redirect(page.url("admin_history"), code=303)
+    if request.form.get("confirmed") != "1":
+        return page.render("history_confirm.html", "admin_history", keys=keys)
+    deleted = archived.delete(conn, page.state.tables, keys, page.context.chosen.shop_ids)
+    conn.commit()
+    return redirect(page.url("admin_history", deleted=str(deleted)), code=303)
 
 
 def _history_page(page: Any, conn: sa.Connection) -> Any:
+    """One page of the history table."""
     t = page.state.tables
     query = query_from(request.args, page.context.chosen.shop_ids)
     lines, total, has_next = history.listing(conn, t, query)
