@@ -164,6 +164,9 @@ def test_changes_need_the_employees_own_token_from_the_same_origin(app, multisto
         assert client.post(PAGE, headers=headers, data=data, **base).status_code == 403
     assert client.post(PAGE, headers=other, data=form(multistore, token, ""),
                        **base).status_code == 303
+    proxied = {**other, "Origin": "https://shop.example", "X-Forwarded-Host": "shop.example"}
+    assert client.post(PAGE, headers=proxied, data=form(multistore, token, ""),
+                       **base).status_code == 303
     assert client.post("/psonlinechat/admin/history/delete", headers=admin,
                        data={"lines": "c1", "confirmed": "1"}, **base).status_code == 403
 
