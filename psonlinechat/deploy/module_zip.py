@@ -1,8 +1,9 @@
 """The PrestaShop module's zip, as a merchant uploads it in the Module Manager.
 
 The module's PHP lives in ``prestashop_module/psonlinechat/`` (package data). The zip holds
-that folder as is, plus a ``logo.png`` drawn here (32×32, so no binary file is kept in the
-source tree). Entries carry a fixed date, so the same sources always give the same bytes.
+that folder, the guard ``index.php`` (kept once, at its root) copied into every folder as
+PrestaShop modules ship it, and a ``logo.png`` drawn here (32×32, so no binary file is kept
+in the source tree). Entries carry a fixed date, so the same sources always give the same bytes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ MODULE_NAME = "psonlinechat"
 #: The date every zip entry carries (zip dates start in 1980).
 ENTRY_DATE = (2024, 1, 1, 0, 0, 0)
 LOGO_SIZE = 32
+#: The file that stops a folder's listing (PrestaShop Addons' convention), in every folder.
+GUARD = "index.php"
 _VERSION_RE = re.compile(r"\$this->version = '([^']+)';")
 
 
@@ -38,8 +41,14 @@ def _walk(folder: importlib.resources.abc.Traversable, prefix: str) -> Iterator[
 
 
 def module_files() -> dict[str, bytes]:
-    """Every file of the module by its path in the zip (``psonlinechat/...``), the logo included."""
+    """Every file of the module by its path in the zip (``psonlinechat/...``): the sources, a
+    guard ``index.php`` in every folder, and the logo."""
     files = dict(_walk(_source(), MODULE_NAME))
+    guard = files[f"{MODULE_NAME}/{GUARD}"]
+    for name in list(files):
+        parts = name.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            files.setdefault("/".join(parts[:depth]) + f"/{GUARD}", guard)
     files[f"{MODULE_NAME}/logo.png"] = logo_png()
     return files
 
