@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -28,21 +29,13 @@ import sqlalchemy as sa
 from psonlinechat.chat.context import ChatContext
 from psonlinechat.chat.model import ChatError, ConversationArchived, Posted
 from psonlinechat.chat.operators import ONLINE, Operators
+from psonlinechat.chat.posting import Post, Posting, check_owner
 from psonlinechat.chat.tokens import ResumeTokens, token_hash
 from psonlinechat.shop.identity import Visitor
 from psonlinechat.store import conversations as repo
 from psonlinechat.store.conversations import ARCHIVED, FINISHED, ONGOING, Conversation, Event
 
 T = TypeVar("T")
-
-
-def _check_owner(conversation: Conversation, visitor: Visitor) -> None:
-    """:raises ChatError: ``invalid_token`` unless the conversation is of the visitor's
-        shop and, when a signed-in customer opened it, of that customer."""
-    if conversation.id_shop != visitor.id_shop or (
-            conversation.id_customer is not None
-            and conversation.id_customer != visitor.id_customer):
-        raise ChatError("invalid_token", "this conversation token is not valid")
 
 
 class Conversations:
@@ -53,6 +46,7 @@ class Conversations:
         self.operators = operators
         self.publisher = operators.publisher
         self.tokens = ResumeTokens(ctx.settings.token_secret())
+        self.posting = Posting(ctx, self.publisher)
 
     def issue_token(self) -> str:
         """A new resume token (see :mod:`psonlinechat.chat.tokens`)."""
@@ -73,7 +67,7 @@ class Conversations:
         conversation = self.ctx.read(
             lambda conn: repo.find_by_token(conn, self.ctx.tables, token_hash(token)))
         if conversation is not None:
-            _check_owner(conversation, visitor)
+            check_owner(conversation, visitor)
         return conversation
 
     # --- reads ----------------------------------------------------------------------------
@@ -106,17 +100,22 @@ class Conversations:
 
     def post_customer(self, visitor: Visitor, token: str, *, client_id: str, body: str,
                       page_url: str | None = None, user_agent: str | None = None,
-                      accept_language: str | None = None) -> Posted:
+                      accept_language: str | None = None,
+                      id_conversation: int | None = None) -> Posted:
         """Post the visitor's message; the first one opens the conversation of ``token``,
         one into a finished conversation reopens it.
 
+        :param id_conversation: ``token``'s, as its socket follows it: group commit then.
         :raises ChatError: ``invalid_token``; ``unavailable`` (with ``state``) when no
             conversation can be opened now.
         :raises ConversationArchived: the token's conversation was archived.
         """
-        t = self.ctx.tables
         hashed = token_hash(token)
-        now = self.ctx.clock()
+        if id_conversation is not None and (posted := self.posting.post(Post(
+                "customer", client_id, body, visitor.id_shop, id_conversation,
+                visitor=visitor, token_hash=hashed))) is not None:
+            return posted
+        t, now = self.ctx.tables, self.ctx.clock()
 
         def work(conn: sa.Connection) -> Posted:
             locked = repo.lock_for_post(conn, t, token_hash=hashed, author="customer",
@@ -125,21 +124,20 @@ class Conversations:
                 return self._open(conn, visitor, hashed, client_id, body, page_url,
                                   user_agent, accept_language)
             conversation, duplicate = locked
-            _check_owner(conversation, visitor)
+            check_owner(conversation, visitor)
             if duplicate is not None:
                 return Posted(duplicate, conversation, duplicate=True)
             if conversation.status == ARCHIVED:
                 raise ConversationArchived()
-            reopened = None
-            if conversation.status == FINISHED:
-                conversation, reopened = self._reopen_for_customer(conn, conversation, now)
+            conversation, reopened = (self._reopen_for_customer(conn, conversation, now)
+                                      if conversation.status == FINISHED else (conversation, None))
             event = self._append(conn, conversation, "message", "customer", body=body,
                                  client_id=client_id)
             return self._posted(conn, Posted(
                 event, dataclasses.replace(conversation, last_seq=event.seq),
                 reopened=reopened))
 
-        return self._run(work)
+        return self._alone(work)
 
     def _reopen_for_customer(self, conn: sa.Connection, conversation: Conversation,
                              now: dt.datetime) -> tuple[Conversation, Event]:
@@ -195,6 +193,10 @@ class Conversations:
         :raises ChatError: ``not_found`` (not a conversation of this shop), ``not_ongoing``
             (finished or archived: reopen it first).
         """
+        posted = self.posting.post(Post("operator", client_id, body, id_shop, id_conversation,
+                                        id_employee=id_employee))
+        if posted is not None:
+            return posted
         t = self.ctx.tables
 
         def work(conn: sa.Connection) -> Posted:
@@ -215,7 +217,7 @@ class Conversations:
                 event, dataclasses.replace(conversation, last_seq=event.seq),
                 operator_name=self.ctx.module_settings(conn, id_shop).operator_name))
 
-        return self._run(work)
+        return self._alone(work)
 
     def end(self, id_conversation: int, id_shop: int, *, by: str,
             id_employee: int | None = None) -> Event | None:
@@ -298,6 +300,15 @@ class Conversations:
             # A concurrent resend of the same client id, or a second socket opening the
             # same token: the other transaction won; this retry finds its result.
             return self.ctx.transaction(work)
+
+    def _alone(self, work: Callable[[sa.Connection], Posted]) -> Posted:
+        """:meth:`_run` for a message posted alone, counted with the batches (a batch of
+        one, unless a resend: nothing was committed)."""
+        started = time.monotonic()
+        posted = self._run(work)
+        if not posted.duplicate:
+            self.posting.stats.committed(1, time.monotonic() - started)
+        return posted
 
     def _append(self, conn: sa.Connection, locked: Conversation, kind: str, author: str, *,
                 body: str = "", client_id: str | None = None,

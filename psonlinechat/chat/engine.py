@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from psonlinechat.chat.broker import from_settings
 from psonlinechat.chat.context import ChatContext
@@ -52,6 +53,14 @@ class Chat:
                 hosts = {host.lower() for host in shops.shop_hosts(conn, self.ctx.tables)}
             self._hosts = (time.monotonic(), hosts)
         return hosts
+
+    def capacity(self) -> dict[str, Any]:
+        """What the chat committed since the last call (the group commit's figures, see
+        :meth:`~psonlinechat.chat.batch.CommitStats.take`) and its queue now: ``queued``
+        (messages waiting for a batch) and ``waiting`` (handlers waiting for the database)."""
+        posting = self.conversations.posting
+        return {**posting.stats.take(), "queued": posting.queue.queued,
+                "waiting": self.ctx.waiting}
 
     def close(self) -> None:
         """Stop the sweeper and the broker."""

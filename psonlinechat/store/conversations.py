@@ -66,14 +66,15 @@ class Event:
     date_seen: dt.datetime | None
 
 
-_CONVERSATION_FIELDS = [f.name for f in dataclasses.fields(Conversation)][:-2]
+#: The columns of a :class:`Conversation` read from its own table (the name is joined in).
+CONVERSATION_FIELDS = [f.name for f in dataclasses.fields(Conversation)][:-2]
 _EVENT_FIELDS = [f.name for f in dataclasses.fields(Event)]
 
 
 def _conversation_select(t: Tables) -> sa.Select:
     c, cu = t.conversation, t.customer
     # unchecked: reads the customer's name for the operator's recap, never shown to visitors
-    return (sa.select(*(c.c[name] for name in _CONVERSATION_FIELDS), cu.c.firstname, cu.c.lastname)
+    return (sa.select(*(c.c[name] for name in CONVERSATION_FIELDS), cu.c.firstname, cu.c.lastname)
             .select_from(c.outerjoin(cu, cu.c.id_customer == c.c.id_customer)))
 
 
@@ -131,7 +132,7 @@ def get(conn: sa.Connection, t: Tables, id_conversation: int) -> Conversation | 
 def get_for_update(conn: sa.Connection, t: Tables, id_conversation: int) -> Conversation | None:
     """The conversation with this id, its row locked until the transaction ends."""
     c = t.conversation
-    stmt = (sa.select(*(c.c[name] for name in _CONVERSATION_FIELDS))
+    stmt = (sa.select(*(c.c[name] for name in CONVERSATION_FIELDS))
             .where(c.c.id_conversation == id_conversation).with_for_update())
     return _conversation(conn.execute(stmt).first())
 
@@ -180,7 +181,7 @@ def lock_for_post(conn: sa.Connection, t: Tables, *, author: str, client_id: str
                                       "p_key": token_hash}).first()
     if row is None:
         return None
-    split = len(_CONVERSATION_FIELDS)
+    split = len(CONVERSATION_FIELDS)
     conversation = Conversation(*row[:split])
     earlier = None if row[split + 1] is None else Event(*row[split:])
     return conversation, earlier
@@ -191,7 +192,7 @@ def _lock_statements(c: sa.Table, m: sa.Table) -> tuple[sa.Select, sa.Select]:
     """:func:`lock_for_post`'s two locking reads (by id, by token), built once."""
     sent = ((m.c.id_conversation == c.c.id_conversation) & (m.c.author == sa.bindparam("p_author"))
             & (m.c.client_id == sa.bindparam("p_client_id")))
-    stmt = (sa.select(*(c.c[name] for name in _CONVERSATION_FIELDS),
+    stmt = (sa.select(*(c.c[name] for name in CONVERSATION_FIELDS),
                       *(m.c[name] for name in _EVENT_FIELDS))
             .select_from(c.outerjoin(m, sent)))
     key: sa.BindParameter[Any] = sa.bindparam("p_key")

@@ -177,7 +177,7 @@ def test_concurrent_senders_get_gapless_sequence_numbers_and_resends_store_once(
     assert row.last_seq == senders // 2 + 1
 
 
-def test_senders_past_the_pool_size_wait_their_turn_instead_of_failing(mariadb):
+def test_senders_past_the_pool_size_wait_their_turn_then_commit_together(mariadb):
     shop = ChatShop(pool_size=2, heartbeat_seconds=10)
     try:
         with shop.db.engine.begin() as conn:
@@ -212,18 +212,24 @@ def test_senders_past_the_pool_size_wait_their_turn_instead_of_failing(mariadb):
         senders = [threading.Thread(target=send, args=(n,)) for n in range(6)]
         for thread in senders:
             thread.start()
-        # wait until every sender is queued (a bounded wait: it asserts no duration)
-        while ctx.waiting < 6 and any(thread.is_alive() for thread in senders):
+        # wait until every sender is queued (a bounded wait: it asserts no duration): the
+        # batches' leaders at the gate, every message in the group commit's queue
+        queue = conversations.posting.queue
+        while (ctx.waiting < queue.slots or queue.queued < 6) and any(
+                thread.is_alive() for thread in senders):
             threading.Event().wait(0.01)
-        assert ctx.waiting == 6
+        assert ctx.waiting == queue.slots and queue.queued == 6
         pool = shop.state.engine.pool
         assert pool.checkedout() == 2  # the queued ones wait at the gate, not at the pool
+        conversations.posting.stats.take()
         release.set()
         for thread in holders + senders:
             thread.join()
         assert not [r for r in results if isinstance(r, Exception)]
         assert sorted(r.event.seq for r in results) == list(range(2, 8))
-        assert ctx.waiting == 0 and pool.checkedout() == 0
+        assert ctx.waiting == 0 and pool.checkedout() == 0 and queue.queued == 0
+        # the first leader to get a connection took all six: one transaction
+        assert conversations.posting.stats.take()["largest_batch"] == 6
     finally:
         shop.close()
 
@@ -249,16 +255,25 @@ def test_a_message_costs_three_statements(shop):
     token = conversations.issue_token()
     cid = conversations.post_customer(shop.visitor_, token, client_id="a",
                                       body="open").event.id_conversation
-    # lock + resend check, insert, update; no SET of the isolation level, no read-back
+    # through the group commit (the socket names the conversation it follows): the
+    # locking read by id, the insert, the update; no SET of the isolation level, no read-back
     assert statements_of(engine, lambda: conversations.post_customer(
-        shop.visitor_, token, client_id="b", body="two")) == ["SELECT", "INSERT", "UPDATE"]
-    # the operator's also reads the operator name (the settings' revision) in the same
-    # transaction, and nothing after it
+        shop.visitor_, token, client_id="b", body="two", id_conversation=cid)) == [
+        "SELECT", "INSERT", "UPDATE"]
+    # alone (found by its token only): the locking read also finds a resend
+    assert statements_of(engine, lambda: conversations.post_customer(
+        shop.visitor_, token, client_id="b2", body="two too")) == ["SELECT", "INSERT", "UPDATE"]
+    # the operator's also reads the settings' revision (for the operator name) in the same
+    # transaction, once per batch whatever the shops, and nothing after it
+    conversations.post_operator(shop.id_employee, shop.id_shop, cid, client_id="c0", body="hi")
     assert statements_of(engine, lambda: conversations.post_operator(
         shop.id_employee, shop.id_shop, cid, client_id="c", body="three")) == [
-        "SELECT", "INSERT", "UPDATE", "SELECT"]
+        "SELECT", "SELECT", "INSERT", "UPDATE"]
+    # a resend: no read before the write, the unique index refuses it; alone, the
+    # locking read finds it
     assert statements_of(engine, lambda: conversations.post_customer(
-        shop.visitor_, token, client_id="b", body="two")) == ["SELECT"]  # a resend
+        shop.visitor_, token, client_id="b", body="two", id_conversation=cid)) == [
+        "SELECT", "INSERT", "SELECT"]
 
 
 def test_a_seen_mark_locks_its_conversation_once(shop):

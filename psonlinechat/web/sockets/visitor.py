@@ -98,10 +98,12 @@ class VisitorSocket(ChatSocket):
         client_id, body = self.check_message(frame)
         post = dict(client_id=client_id, body=body, page_url=self.page_url,
                     user_agent=self.user_agent, accept_language=self.accept_language)
-        token = self.token  # the archive notice may replace self.token meanwhile
+        with self.outbox.lock:  # the archive notice may replace both meanwhile
+            token, id_conversation = self.token, self.id_conversation
         try:
             try:
-                posted = self.conversations.post_customer(self.visitor, token, **post)
+                posted = self.conversations.post_customer(
+                    self.visitor, token, id_conversation=id_conversation, **post)
             except ConversationArchived:
                 self.unfollow()
                 token = self.conversations.issue_token()
