@@ -17,6 +17,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from psonlinechat.serve.capacity import CapacityLog
 from psonlinechat.serve.socket_limit import SocketLimit
 
 log = logging.getLogger(__name__)
@@ -103,18 +104,39 @@ def _warm_up(app: Any) -> None:
         log.error("psonlinechat: %s (the workers keep trying on each request)", exc)
 
 
+def capacity_log(worker: Any) -> CapacityLog:
+    """The worker's capacity log (see :mod:`psonlinechat.serve.capacity`), written to
+    gunicorn's log: the sockets its :class:`SocketLimit` holds, its chat's figures."""
+    from psonlinechat.web.extension import get_state
+
+    app = worker.wsgi
+    state = get_state(getattr(app, "flask_app", app))
+
+    # gunicorn's error log by name: the thread holds no reference to the worker's objects
+    write = logging.getLogger("gunicorn.error").info
+    return CapacityLog(lambda: getattr(app, "open", 0), lambda: state.chat().capacity(), write)
+
+
 def post_worker_init(worker: Any) -> None:
-    """gunicorn's ``post_worker_init`` hook: check patching, warm up, freeze start-up."""
+    """gunicorn's ``post_worker_init`` hook: check patching, warm up, start the capacity
+    log (every minute and on ``SIGUSR1``), freeze start-up."""
     if worker.cfg.worker_class_str == "gevent":
         for problem in unpatched_references():
             worker.log.warning("psonlinechat: %s; it blocks the whole worker under gevent", problem)
     app = worker.wsgi
     _warm_up(getattr(app, "flask_app", app))
+    capacity = worker.psonlinechat_capacity = capacity_log(worker)
+    capacity.start()
+    capacity.on_signal()
     tune_gc()
 
 
 def worker_exit(arbiter: Any, worker: Any) -> None:
-    """gunicorn's ``worker_exit`` hook: unfreeze what :func:`tune_gc` froze."""
+    """gunicorn's ``worker_exit`` hook: stop the capacity log, unfreeze what
+    :func:`tune_gc` froze."""
+    capacity = getattr(worker, "psonlinechat_capacity", None)
+    if capacity is not None:
+        capacity.stop()
     # Frozen objects would otherwise be finalised after gevent's modules are torn down,
     # and logging's handler callbacks would fail noisily on the way out.
     gc.unfreeze()

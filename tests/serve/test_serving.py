@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import resource
+import signal
 import socket
 import time
 import urllib.request
@@ -17,6 +20,7 @@ from tests.support.served import (
     converse,
     next_event,
     open_socket,
+    operator_online,
     shop_env,
     visitor_hello,
 )
@@ -176,3 +180,42 @@ def test_frames_reach_a_slow_reader_whole(served_shop):
         small.close()
         server.close()
     assert received == bodies
+
+
+# --- the capacity log ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("worker_class", ["gevent", "gthread"])
+def test_sigusr1_logs_the_capacity_of_each_worker(served_shop, worker_class):
+    """``kill -USR1`` of the master: each worker logs its sockets, messages and commits
+    (under gevent the handler runs in the event loop, where nothing may block)."""
+    server = ServeProcess(["--worker-class", worker_class], served_shop.env())
+    try:
+        server.start().wait_listening()
+        with operator_online(server, served_shop.cookie) as operator:
+            visitor, _ = visitor_hello(server)
+            with visitor:
+                for number in range(3):
+                    visitor.send(json.dumps({"type": "message", "client_id": f"m{number}",
+                                             "body": f"message {number}"}))
+                    next_event(visitor, "ack")
+                os.kill(server.process.pid, signal.SIGUSR1)
+                deadline = time.monotonic() + 15
+                while "psonlinechat capacity" not in server.output():
+                    assert time.monotonic() < deadline, server.output()
+                    time.sleep(0.1)
+                visitor.send(json.dumps({"type": "ping"}))
+                next_event(visitor, "pong")  # the worker still serves
+            operator.send(json.dumps({"type": "ping"}))
+            next_event(operator, "pong")
+        output = server.output()
+    finally:
+        server.close()
+    [line] = [line for line in output.splitlines() if "psonlinechat capacity" in line]
+    found = re.search(r"capacity, worker \d+, last [\d.]+ s: 2 sockets open, [\d.]+ messages/s, "
+                      r"(\d+) commits of ([\d.]+) messages on average \(largest (\d+)\), commit "
+                      r"p50 [\d.]+ ms p99 [\d.]+ ms, queue 0 messages, 0 handlers waiting for "
+                      r"the database", line)
+    assert found, line
+    commits, mean, largest = int(found[1]), float(found[2]), int(found[3])
+    assert commits * mean == 3 and largest == 1  # one at a time: batches of one
+    assert "Traceback" not in output and "Exception in worker" not in output
