@@ -162,6 +162,40 @@ def test_every_setting_previews_saves_and_reaches_the_french_storefront(admin, s
         context.close()
 
 
+def test_the_previews_are_drawn_by_the_storefronts_widget_code(admin, storefront, browser):
+    page = admin()
+    sockets = []
+    page.on("websocket", lambda ws: sockets.append(ws))
+    shown, form_preview = preview(page), preview(page, "Offline form preview")
+    # the widget's own panel, one instance per preview, drawn in place
+    for region in (shown, form_preview):
+        expect(region.locator(".panel.pv")).to_have_count(1)
+        position = region.locator(".panel").evaluate("el => getComputedStyle(el).position")
+        assert position == "relative"
+    expect(shown.locator(".compose textarea")).to_have_count(1)
+    expect(shown.locator(".msg.op .body")).to_have_text("Hello! How can I help you?")
+    expect(shown.locator(".msg.me .body")).to_have_text("Do you deliver on Saturdays?")
+    expect(form_preview.locator("form.offline .send")).to_have_count(1)
+    # the stylesheet and script the storefront uses, by the same digest-versioned URLs
+    context = browser.new_context(locale="en-US", viewport=DESKTOP)
+    try:
+        shop_page = context.new_page()
+        visit(shop_page, storefront.page_url, availability="offline_form")
+        assets = widget_state(shop_page)["assets"]
+    finally:
+        context.close()
+    for host in ("online", "offline_form"):
+        hrefs = page.locator(f"[data-preview={host}]").evaluate(
+            "h => [...h.shadowRoot.querySelectorAll('link')].map(l => l.getAttribute('href'))")
+        assert hrefs == [assets["css"]]
+    assert page.locator(f'script[src="{assets["js"]}"]').count() == 1
+    # no socket, no storage
+    assert sockets == []
+    assert page.evaluate("() => sessionStorage.length + localStorage.length") == 0
+    assert "psonlinechat" not in page.evaluate("() => Object.keys(window).join(' ')").replace(
+        "psonlinechatPreview", "")
+
+
 def test_a_refused_value_keeps_the_form_and_saves_nothing(admin, storefront):
     page = admin()
     page.get_by_label("Operator name").fill("Kept as typed")

@@ -1,5 +1,5 @@
 /* psonlinechat back office: the Configuration page (language switcher, offline section,
-   contrast warnings, live previews drawn with the widget's own stylesheet) and the
+   contrast warnings, live previews drawn by the widget's own code) and the
    history's dialogs (View, and the delete confirmation). Plain JS, no build step. */
 (() => {
   'use strict';
@@ -31,19 +31,6 @@
     const la = luminance(a), lb = luminance(b);
     if (la === null || lb === null) return null;
     return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
-  }
-
-  // the storefront's own rule (web/front/colours.py): a pair under 4.5:1 keeps its text
-  // colour and moves its background towards black or white by steps of 5 %
-  function readable(background, text) {
-    const lt = luminance(text), m = /^#?([0-9a-f]{6})$/i.exec(background || '');
-    if (lt === null || !m) return background;
-    const target = lt > 0.5 ? 0 : 255, n = parseInt(m[1], 16), start = [n >> 16, (n >> 8) & 255, n & 255];
-    let current = background;
-    for (let step = 1; contrast(current, text) < 4.5 && step <= 20; step++) {
-      current = '#' + start.map((c) => Math.round(c + (target - c) * step / 20).toString(16).padStart(2, '0')).join('');
-    }
-    return current;
   }
 
   // --- the Configuration page ---------------------------------------------------------------
@@ -93,25 +80,32 @@
       }
     }
 
-    // previews: the widget's own stylesheet and markup, in a shadow root, without a socket
-    const previews = $$('[data-preview]').map((host) => preview(host, form.dataset.widgetCss));
+    // previews: drawn by the storefront's own widget.js and widget.css (its preview mode),
+    // which also moves a low-contrast background as the storefront does
+    const base = JSON.parse(form.dataset.widget || '{}');
+    let previews = [];
+    if (base.assets) {
+      const script = el('script', {src: base.assets.js});
+      script.addEventListener('load', () => {
+        previews = $$('[data-preview]').map((host) => window.psonlinechatPreview(host, {...base, availability: host.dataset.preview}));
+        render();
+      });
+      document.head.append(script);
+    }
     function colours() {
       const out = {};
       for (const input of $$('[data-colour]', form)) out[input.dataset.colour] = input.value;
-      for (const key of Object.keys(out)) {
-        if (key.endsWith('_background')) out[key] = readable(out[key], out[key.replace(/_background$/, '_color')]);
-      }
       return out;
     }
     function fields() {
       return $$('[data-requested]', form).filter((b) => b.checked).map((b) => ({
-        name: b.dataset.requested, required: $(`[data-required="${b.dataset.requested}"]`, form).checked}));
+        name: b.dataset.requested, state: $(`[data-required="${b.dataset.requested}"]`, form).checked ? 'required' : 'requested'}));
     }
     function render() {
-      const state = {colours: colours(), operator: value('#operator_name'), fields: fields(),
-        header: text('', 'header'), welcome: text('', 'welcome'),
-        offline_header: text('offline_', 'header'), offline_welcome: text('offline_', 'welcome')};
-      for (const p of previews) p(state);
+      const state = {colours: colours(), operator_name: value('#operator_name'), fields: fields(),
+        texts: {header: text('', 'header'), welcome: text('', 'welcome'),
+          offline_header: text('offline_', 'header'), offline_welcome: text('offline_', 'welcome')}};
+      for (const p of previews) p.update(state);
       warnings();
     }
     form.addEventListener('input', (e) => {
@@ -123,46 +117,6 @@
     showLang('', current['']);
     showLang('offline_', current.offline_);
     offlineShown();
-  }
-
-  function preview(host, cssUrl) {
-    const root = host.attachShadow({mode: 'open'});
-    const d = host.dataset, isForm = d.preview === 'form';
-    root.append(el('link', {rel: 'stylesheet', href: cssUrl}),
-      el('style', {text: '.panel{position:relative;inset:auto;right:auto;bottom:auto;width:100%;height:auto;min-height:' +
-        (isForm ? '0' : '340px') + ';animation:none;box-shadow:0 4px 16px rgba(0,0,0,.2)}.scroll,.form{overflow:visible}' +
-        '@media (max-width:480px){.panel{position:relative;inset:auto;height:auto;border-radius:12px}}'}));
-    const title = el('h2', {});
-    const panel = el('div', {class: 'panel' + (isForm ? ' is-form' : ''), inert: true},
-      el('div', {class: 'head'}, title, el('span', {class: 'close', 'aria-hidden': 'true', text: '\u00d7'})));
-    const welcome = el('p', {class: 'welcome'});
-    let update;
-    if (!isForm) {
-      const opMeta = el('p', {class: 'meta'});
-      const log = el('div', {class: 'log'},
-        el('div', {class: 'msg op'}, el('p', {class: 'body', text: d.sampleOperator}), opMeta),
-        el('div', {class: 'msg me'}, el('p', {class: 'body', text: d.sampleCustomer})));
-      panel.append(el('div', {class: 'chat'}, el('div', {class: 'scroll'}, welcome, log),
-        el('div', {class: 'compose'}, el('textarea', {rows: 2, placeholder: d.placeholder, tabindex: '-1'}),
-          el('span', {class: 'send', text: d.send, style: 'display:inline-flex;align-items:center'}))));
-      update = (s) => { title.textContent = s.header; welcome.textContent = s.welcome; opMeta.textContent = s.operator; };
-    } else {
-      const labels = JSON.parse(d.labels || '{}');
-      const body = el('div', {class: 'fields'});
-      panel.append(el('div', {class: 'form'}, welcome, body));
-      update = (s) => {
-        title.textContent = s.offline_header; welcome.textContent = s.offline_welcome;
-        body.replaceChildren(...s.fields.map((f) => el('div', {class: 'row'},
-          el('span', {class: 'label', style: 'font-weight:600;font-size:15px', text: labels[f.name] + (f.required ? ' *' : '')}),
-          f.name === 'message' ? el('textarea', {rows: 3, tabindex: '-1'}) : el('input', {tabindex: '-1'}))),
-          el('span', {class: 'send', text: d.send, style: 'display:flex;align-items:center;justify-content:center'}));
-      };
-    }
-    root.append(panel);
-    return (s) => {
-      for (const [k, v] of Object.entries(s.colours)) panel.style.setProperty('--psc-' + k.replace(/_/g, '-'), v);
-      update(s);
-    };
   }
 
   // --- the history's dialogs ----------------------------------------------------------------

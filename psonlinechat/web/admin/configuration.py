@@ -31,7 +31,11 @@ from psonlinechat.shop.settings_store import SettingsStore
 from psonlinechat.store import configuration, module
 from psonlinechat.store.tables import Tables
 from psonlinechat.web.admin.shop_context import Level
-from psonlinechat.web.translations import N_
+from psonlinechat.web.front.strings import DOMAIN as WIDGET_DOMAIN
+from psonlinechat.web.front.strings import STRINGS as WIDGET_STRINGS
+from psonlinechat.web.front.widget import asset_url
+from psonlinechat.web.offline import HONEYPOT
+from psonlinechat.web.translations import N_, translate_all
 
 #: The message shown at each field when the settings refuse its value (translated later).
 FIELD_ERRORS = {
@@ -47,6 +51,20 @@ FIELD_ERRORS = {
     "offline_fields": N_("The message must be requested."),
     "colour": N_("Choose a colour written #rrggbb."),
 }
+
+
+def preview_state(base: str, iso: str, samples: Mapping[str, str]) -> dict[str, Any]:
+    """What the previews' ``psonlinechatPreview`` starts from (docs/widget.md, "Preview
+    mode"): the storefront's own digest-versioned assets under ``base``, the widget's strings
+    in the employee's language ``iso`` and the sample messages; the page adds the texts,
+    colours and fields as the merchant types.
+
+    :raises OSError: the widget's assets are not installed.
+    """
+    return {"lang": iso, "assets": {"js": asset_url(base, "js", "widget.js"),
+                                    "css": asset_url(base, "css", "widget.css")},
+            "honeypot": HONEYPOT, "samples": dict(samples),
+            "strings": translate_all(WIDGET_STRINGS, iso, WIDGET_DOMAIN)}
 
 
 def read(conn: sa.Connection, t: Tables, level: Level) -> ModuleSettings:

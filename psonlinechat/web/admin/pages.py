@@ -157,8 +157,13 @@ def _configuration_page(page: Page, settings: ModuleSettings, errors: dict[str, 
     assert level is not None
     languages = shop_tree.languages(page.conn, page.state.tables, list(level.shop_ids))
     default_lang = settings.default_lang or (languages[0].id_lang if languages else 0)
+    _ = page.locale.gettext
+    preview = configuration.preview_state(
+        request.script_root + page.state.settings.url_prefix, page.locale.iso,
+        {"operator": _(N_("Hello! How can I help you?")),
+         "customer": _(N_("Do you deliver on Saturdays?"))})
     body = page.render("configuration.html", "admin_configuration", settings=settings,
-                       errors=errors, saved=saved, languages=languages,
+                       errors=errors, saved=saved, languages=languages, preview=preview,
                        default_lang=default_lang, colour_fields=COLOUR_FIELDS,
                        offline_fields=OFFLINE_FIELDS)
     return body, status
