@@ -236,7 +236,56 @@ def test_on_a_phone_the_form_fills_the_screen_with_16px_fields(storefront, open_
         size = field(form, name).evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
         assert size >= 16, name
     assert [t for t in target_sizes(page) if t[1] < 24 or t[2] < 24] == []
+    # the dialog takes the focus, not a field: the on-screen keyboard stays down
+    assert focused_is(page, form)
     page.screenshot(path="/tmp/psonlinechat-offline-390x844.png")
+    button(form, "Send").click()
+    expect(field(form, "email")).to_have_accessible_description(ANY_TEXT)
+    page.screenshot(path="/tmp/psonlinechat-offline-errors-390x844.png")
+
+
+def test_with_errors_the_form_scrolls_and_send_stays_in_the_panel(storefront, open_page):
+    offline_shop(storefront, lastname="requested", phone="required")
+    page = open_page()
+    form = open_form(storefront, page)
+    button(form, "Send").click()
+    expect(field(form, "email")).to_have_accessible_description(ANY_TEXT)
+    body = form.locator(".form")
+    # the errors make the form taller than the panel: its body scrolls inside it
+    assert body.evaluate("el => el.scrollHeight > el.clientHeight + 40")
+    panel = form.bounding_box()
+    for top in (0, "max"):
+        body.evaluate("(el, top) => { el.scrollTop = top === 'max' ? el.scrollHeight : 0; }", top)
+        send = button(form, "Send").bounding_box()
+        assert send is not None and panel is not None
+        assert panel["y"] <= send["y"]
+        assert send["y"] + send["height"] <= panel["y"] + panel["height"]
+        # and nothing covers it: a click at its centre reaches it
+        assert button(form, "Send").evaluate("""el => { const r = el.getBoundingClientRect();
+            const x = r.x + r.width / 2, y = r.y + r.height / 2;
+            return el.getRootNode().elementFromPoint(x, y) === el; }""")
+
+
+def test_the_honeypot_is_out_of_sight_reach_and_every_hit_target(storefront, open_page):
+    offline_shop(storefront, lastname="requested")
+    page = open_page()
+    form = open_form(storefront, page)
+    trap = form.locator("input[name=website]")
+    expect(trap).to_have_attribute("tabindex", "-1")
+    expect(trap).to_have_attribute("autocomplete", "off")
+    assert trap.evaluate("el => !!el.closest('[aria-hidden=true]')")
+    assert trap.evaluate("""el => { const r = el.getBoundingClientRect();
+        return r.width <= 1 && r.height <= 1 && r.right <= 0; }""")
+    # no point of the panel hits it or its label
+    hits = form.evaluate("""panel => {
+        const root = panel.getRootNode(), r = panel.getBoundingClientRect(), found = [];
+        for (let x = r.left + 1; x < r.right; x += 4)
+          for (let y = r.top + 1; y < r.bottom; y += 4) {
+            const at = root.elementFromPoint(x, y);
+            if (at && at.closest('.hp')) found.push([x, y]);
+        }
+        return found; }""")
+    assert hits == []
 
 
 def test_markup_in_the_form_and_the_merchant_texts_shows_as_text(storefront, smtp, open_page):

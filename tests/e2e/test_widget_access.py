@@ -128,6 +128,8 @@ def test_on_a_phone_one_tap_opens_a_panel_filling_the_screen(storefront, open_pa
     assert box is not None
     assert (round(box["x"]), round(box["y"])) == (0, 0)
     assert (round(box["width"]), round(box["height"])) == (390, 844)
+    # focus moves in, to the dialog itself: on the field, the keyboard would cover half of it
+    assert focused_is(page, panel)
     font = message_box(panel).evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
     assert font >= 16  # smaller makes phones zoom in on focus
     small = [t for t in target_sizes(page) if t[1] < 24 or t[2] < 24]

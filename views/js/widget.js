@@ -319,7 +319,7 @@
     const form = el('form', {class: 'offline', novalidate: true, onsubmit: submitForm}, formBody);
     const offWelcome = el('p', {class: 'welcome'});
     const offline = el('div', {class: 'form', hidden: true}, offWelcome, form, status);
-    const trap = el('input', {name: st.honeypot || 'website', tabindex: '-1', autocomplete: 'off'});
+    const trap = el('input', {name: st.honeypot || 'website', tabindex: '-1', autocomplete: 'off', 'aria-hidden': 'true'});
     const trapBox = el('div', {class: 'hp', 'aria-hidden': 'true'}, el('label', {}, 'Website', trap));
     const sender = el('button', {type: 'submit', class: 'send', text: S.send});
     function fill() { // the texts and the offline form's fields, from the state
@@ -414,7 +414,9 @@
       layout();
       sizeToViewport();
       scroll();
-      const first = mode === 'form' ? (form.hidden ? closer : formBody.querySelector('input,textarea')) : field;
+      // on a phone the dialog takes the focus, not the field (the keyboard would cover it)
+      const first = matchMedia('(pointer: coarse), (max-width: 480px)').matches ? panel
+        : mode === 'form' ? (form.hidden ? closer : formBody.querySelector('input,textarea')) : field;
       if (focus) (first || closer).focus();
       markSeen();
     }
