@@ -417,6 +417,50 @@ def test_reconnects_with_nothing_lost(browser, shop):
     line.close()
 
 
+def test_end_and_reopen_are_disabled_while_the_line_is_down(browser, shop):
+    line = Line(shop.server.port)
+    cookies = shop.employee()
+    context = browser.new_context(locale="en-US", viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(10_000)
+    context.add_cookies([{"name": n, "value": v, "url": shop.origin} for n, v in cookies])
+    page = context.new_page()
+    page.goto(f"http://127.0.0.1:{line.port}/admin/")
+    go_online(page)
+    staying, leaving = shop.visitor(), shop.visitor()
+    ongoing = chat_window(page, guest_name(shop, staying.say("Still here")))
+    left_name = guest_name(shop, leaving.say("Bye"))
+    leaving.send("end")
+    assert leaving.expect("ended")["by"] == "customer"
+    finished_window = chat_window(page, left_name)
+    expect(finished_window).to_contain_text("The customer ended the conversation.")
+    recap(page).get_by_role("tab", name="Finished conversations").click()
+    finished = recap(page).get_by_role("tabpanel", name="Finished conversations")
+    buttons = [ongoing.get_by_role("button", name="End the conversation"),
+               finished_window.get_by_role("button", name="Reopen the conversation"),
+               finished.get_by_role("button", name="Reopen the conversation")]
+    for button in buttons:
+        expect(button).to_be_enabled()
+        expect(button).not_to_have_accessible_description(re.compile("Reconnecting"))
+    line.cut()
+    expect(recap(page).get_by_role("status")).to_contain_text("Reconnecting")
+    for button in buttons:
+        expect(button).to_be_disabled()
+        # the reason, for assistive technology: the connection status
+        expect(button).to_have_accessible_description(re.compile("Reconnecting"))
+    line.mend()
+    expect(recap(page).get_by_role("status")).to_contain_text("You are online", timeout=40_000)
+    for button in buttons:
+        expect(button).to_be_enabled()
+        expect(button).not_to_have_accessible_description(re.compile("Reconnecting"))
+    buttons[2].click()
+    assert leaving.expect("reopened", timeout=20)["by"] == "operator"
+    buttons[0].click()
+    ongoing.get_by_role("alertdialog").get_by_role("button", name="End the conversation").click()
+    assert staying.expect("ended", timeout=20)["by"] == "operator"
+    context.close()
+    line.close()
+
+
 SPIES = """
 window.__tones = 0; window.__asked = 0;
 const make = AudioContext.prototype.createOscillator;

@@ -94,6 +94,7 @@
       if (ws !== socket) return;
       ws = null; greeted = false; clearTimeout(watchdog);
       part('switch').disabled = true;
+      linkBound();
       const delay = Math.min(MAX_DELAY, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
       attempt += 1;
       setStatus(T.reconnecting, 'warn');
@@ -311,6 +312,19 @@
     switcher.setAttribute('aria-checked', String(online));
     switcher.disabled = !greeted;
     setStatus(online ? T.is_online : T.is_offline, '');
+    linkBound();
+  }
+  // End and Reopen only act through the socket: while it is down they are disabled, the
+  // connection status ("Connection lost. Reconnecting…") read as their description
+  const statusId = part('status').id || (part('status').id = 'psoc-status');
+  function linkBound() {
+    for (const b of root.querySelectorAll('[data-psoc="end"], [data-psoc="reopen"], .psoc-reopen')) {
+      b.disabled = !greeted;
+      const ids = (b.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && x !== statusId);
+      if (!greeted) ids.push(statusId);
+      if (ids.length) b.setAttribute('aria-describedby', ids.join(' '));
+      else b.removeAttribute('aria-describedby');
+    }
   }
   switcher.addEventListener('click', (event) => {
     event.stopPropagation();
@@ -380,6 +394,7 @@
     }
     const total = [...convs.values()].reduce((sum, c) => sum + unread(c), 0);
     document.title = total ? `(${total}) ${baseTitle}` : baseTitle;
+    linkBound();
   }
   function recapItem(c) {
     const id = c.s.id_conversation, nameId = `psoc-name-${id}`, count = unread(c);
@@ -503,6 +518,7 @@
     for (const control of part('form', node).elements) control.disabled = finished;
     part('end', node).hidden = finished;
     part('reopen', node).hidden = !finished;
+    linkBound();
     markSeen(c);
   }
   function info(c) {
