@@ -322,6 +322,7 @@
     const trap = el('input', {name: st.honeypot || 'website', tabindex: '-1', autocomplete: 'off', 'aria-hidden': 'true'});
     const trapBox = el('div', {class: 'hp', 'aria-hidden': 'true'}, el('label', {}, 'Website', trap));
     const sender = el('button', {type: 'submit', class: 'send', text: S.send});
+    const foot = el('div', {class: 'foot'}, sender); // sticky: Send stays in reach
     function fill() { // the texts and the offline form's fields, from the state
       const t = st.texts || {};
       welcome.textContent = t.welcome || '';
@@ -341,7 +342,7 @@
           el('label', {for: id}, S['f_' + f.name], required ? el('span', {'aria-hidden': 'true', text: ' *'}) : null),
           input, errors[f.name]));
       }
-      formBody.append(trapBox, sender);
+      formBody.append(trapBox, foot);
     }
     fill();
 
