@@ -229,7 +229,8 @@ def summary(conversation: Conversation) -> dict[str, Any]:
     customer = None
     if conversation.id_customer is not None:
         customer = {"id_customer": conversation.id_customer,
-                    "firstname": conversation.firstname, "lastname": conversation.lastname}
+                    "firstname": conversation.firstname, "lastname": conversation.lastname,
+                    "email": conversation.email, "phone": conversation.phone}
     return {
         "id_conversation": conversation.id_conversation,
         "status": conversation.status,

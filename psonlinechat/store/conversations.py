@@ -49,6 +49,8 @@ class Conversation:
     date_end: dt.datetime | None
     firstname: str | None = None
     lastname: str | None = None
+    email: str | None = None
+    phone: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,15 +68,22 @@ class Event:
     date_seen: dt.datetime | None
 
 
-#: The columns of a :class:`Conversation` read from its own table (the name is joined in).
-CONVERSATION_FIELDS = [f.name for f in dataclasses.fields(Conversation)][:-2]
+#: The columns of a :class:`Conversation` read from its own table (the customer's name,
+#: email and phone are joined in).
+CONVERSATION_FIELDS = [f.name for f in dataclasses.fields(Conversation)][:-4]
 _EVENT_FIELDS = [f.name for f in dataclasses.fields(Event)]
 
 
 def _conversation_select(t: Tables) -> sa.Select:
-    c, cu = t.conversation, t.customer
-    # unchecked: reads the customer's name for the operator's recap, never shown to visitors
-    return (sa.select(*(c.c[name] for name in CONVERSATION_FIELDS), cu.c.firstname, cu.c.lastname)
+    c, cu, a = t.conversation, t.customer, t.address
+    # The phone of the customer's latest address (mobile first), as the back office shows it.
+    phone = (sa.select(sa.func.coalesce(sa.func.nullif(a.c.phone_mobile, ""), a.c.phone))
+             .where(a.c.id_customer == c.c.id_customer, a.c.deleted.is_(False))
+             .order_by(a.c.id_address.desc()).limit(1).scalar_subquery())
+    # unchecked: reads the customer's name and contact for the operator's recap, never shown
+    # to visitors
+    return (sa.select(*(c.c[name] for name in CONVERSATION_FIELDS), cu.c.firstname,
+                      cu.c.lastname, cu.c.email, phone.label("phone"))
             .select_from(c.outerjoin(cu, cu.c.id_customer == c.c.id_customer)))
 
 

@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from psonlinechat.store import seed
 from psonlinechat.web.inject import FragmentInjector
 from tests.support import axe
 
@@ -216,9 +217,13 @@ def test_a_signed_in_customer_is_named(browser, shop):
     go_online(page)
     id_customer, cookies = shop.customer(email="named@example.test", firstname="Ann",
                                          lastname="Smith")
+    with shop.db.engine.begin() as conn:
+        seed.add_address(conn, shop.db.tables, id_customer, phone_mobile="+33 6 12 34 56 78")
     shop.visitor(cookies).say("Where is my order?")
     window = chat_window(page, f"Ann Smith (#{id_customer})")
     expect(window.get_by_role("log")).to_contain_text("Where is my order?")
+    expect(window).to_contain_text("named@example.test")  # the guide: email and phone
+    expect(window).to_contain_text("+33 6 12 34 56 78")
     page.context.close()
 
 

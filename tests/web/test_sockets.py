@@ -6,6 +6,7 @@ import threading
 
 import sqlalchemy as sa
 
+from psonlinechat.store import seed
 from tests.support.chatclient import ChatShop
 
 CHAT_SETTINGS = {"heartbeat_seconds": 5}  # the chat_shop of this module (tests/conftest.py)
@@ -78,11 +79,17 @@ def test_full_conversation_both_ways(shop):
 def test_signed_in_customer_keeps_id_customer(shop):
     operator = shop.operator()
     id_customer, cookies = shop.customer(firstname="Ann", lastname="Smith")
+    with shop.db.engine.begin() as conn:  # the latest address's mobile phone is shown
+        seed.add_address(conn, shop.db.tables, id_customer, phone="01 02 03 04 05")
+        seed.add_address(conn, shop.db.tables, id_customer, phone="01 00 00 00 00",
+                         phone_mobile="+33 6 12 34 56 78")
+        seed.add_address(conn, shop.db.tables, id_customer, phone_mobile="09", deleted=True)
     visitor = shop.visitor(cookies)
     ack = visitor.say("Hello")
     summary = operator.expect("conversation")["conversation"]
     assert summary["customer"] == {"id_customer": id_customer, "firstname": "Ann",
-                                   "lastname": "Smith"}
+                                   "lastname": "Smith", "email": "ann@example.test",
+                                   "phone": "+33 6 12 34 56 78"}
     row = conversation_row(shop, ack["conversation"]["id_conversation"])
     assert row.id_customer == id_customer and row.id_guest is None
 
