@@ -43,6 +43,9 @@ def normalise_url(url: str) -> sa.URL:
 
 #: The isolation level of every MySQL/MariaDB connection.
 ISOLATION_LEVEL = "READ COMMITTED"
+#: Seconds a checkout waits for a pooled connection before the pool raises
+#: ``sqlalchemy.exc.TimeoutError`` (read when an engine is made).
+POOL_TIMEOUT = 10.0
 
 
 def create_engine(settings: Settings) -> sa.Engine:
@@ -60,7 +63,7 @@ def create_engine(settings: Settings) -> sa.Engine:
         pool_recycle=settings.pool_recycle,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
-        pool_timeout=10,
+        pool_timeout=POOL_TIMEOUT,
         pool_reset_on_return=None,  # _reset_on_return does it
         connect_args=connect_args(url),
     )

@@ -9,22 +9,30 @@ or :class:`~psonlinechat.web.sockets.operator.OperatorSocket` over the app's
 from __future__ import annotations
 
 import contextlib
+import logging
+import time
 import urllib.parse
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, Response, request
 from flask_sock import Sock
 
 from psonlinechat.prestashop.php import ascii_digits
+from psonlinechat.store import engine as db
 from psonlinechat.web.blueprint import ChatBlueprint
+from psonlinechat.web.outage import RETRY_AFTER_SECONDS
 from psonlinechat.web.sockets.operator import OperatorSocket
 from psonlinechat.web.sockets.visitor import VisitorSocket
 from psonlinechat.web.state import ChatState
 
-__all__ = ["DEFAULT_PORTS", "OPERATOR_PATH", "VISITOR_PATH", "ascii_host", "handshake_refusal",
+__all__ = ["DEFAULT_PORTS", "OPERATOR_PATH", "VISITOR_PATH", "ascii_host", "busy",
+           "handshake_refusal",
            "origin_allowed", "origin_key", "register", "request_origin_allowed"]
 
 VISITOR_PATH, OPERATOR_PATH = "/ws/visitor", "/ws/operator"
+
+log = logging.getLogger(__name__)
 
 
 #: The port an origin means when it names none.
@@ -98,19 +106,47 @@ def request_origin_allowed(state: ChatState) -> bool:
 
 def handshake_refusal(state: ChatState, *, operator: bool) -> Response | None:
     """Why the socket handshake of the current request is refused, before the upgrade:
-    403 for a foreign Origin (or several), 401 without an employee; ``None`` to go on. Who
-    the client is is known here, so that a database out of reach is answered 503 (by the
-    blueprint's error handler), never after the upgrade.
+    403 for a foreign Origin (or several), 401 without an employee, 503 with
+    ``Retry-After`` when no pooled connection came in the pool's time (a worker past its
+    capacity); ``None`` to go on. Who the client is is known here, and the database
+    answered a ping, so that a database out of reach is answered 503 (by the blueprint's
+    error handler), never after the upgrade.
+
+    A handshake holds at most one pooled connection at a time, each briefly: held across
+    the identification (whose reads check out their own, and wait for the directory's
+    lock), many handshakes at once took the whole pool and waited for a second connection,
+    until the pool timed them out.
 
     :raises ShopError: the shop's database is out of reach.
     """
-    if not request_origin_allowed(state):
-        return Response("this origin may not open chat sockets\n", 403, mimetype="text/plain")
-    with state.shop.connect():  # checked out with a ping: the socket needs it at once
+    try:
+        if not request_origin_allowed(state):
+            return Response("this origin may not open chat sockets\n", 403,
+                            mimetype="text/plain")
         state.identify_visitor(request)
-    if operator and state.identify_employee(request) is None:
-        return Response("sign in to the back office first\n", 401, mimetype="text/plain")
+        if operator and state.identify_employee(request) is None:
+            return Response("sign in to the back office first\n", 401, mimetype="text/plain")
+        with state.shop.connect() as conn:  # checked out with a ping: the database answers
+            db.transaction_ended(conn)  # nothing ran: no ROLLBACK on the way back
+    except sa.exc.TimeoutError:
+        return busy()
     return None
+
+
+def busy() -> Response:
+    """``503`` with ``Retry-After``: the worker's database pool had no connection to give
+    in its time. Logged at most once a minute (it says the worker is past its capacity)."""
+    now = time.monotonic()
+    if now - _busy_logged[0] >= 60:
+        _busy_logged[0] = now
+        log.warning("socket handshakes waited %s s for a database connection and were "
+                    "answered 503: this worker is past its capacity (add workers, or raise "
+                    "PSONLINECHAT_POOL_SIZE)", db.POOL_TIMEOUT)
+    return Response("the chat is busy; try again shortly\n", 503,
+                    {"Retry-After": str(RETRY_AFTER_SECONDS)}, mimetype="text/plain")
+
+
+_busy_logged = [-60.0]  # when busy() last logged (monotonic)
 
 
 def register(app: Flask, bp: ChatBlueprint, state: ChatState) -> None:
