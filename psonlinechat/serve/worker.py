@@ -105,10 +105,15 @@ def _warm_up(app: Any) -> None:
     state = get_state(app)
     try:
         state.tables  # noqa: B018 - the property detects the schema
-        state.chat().shop_hosts()  # what a socket's handshake reads
-        state.shop.directory.snapshot(state.shop)  # the shops and languages pages read
     except ShopError as exc:
         log.error("psonlinechat: %s (the workers keep trying on each request)", exc)
+        return
+    try:
+        state.chat().shop_hosts()  # what a socket's handshake reads
+        state.shop.directory.snapshot(state.shop)  # the shops and languages pages read
+    except Exception as exc:  # the database or Redis away: never a reason not to boot
+        log.warning("psonlinechat: could not warm up (%s: %s); the first request will",
+                    type(exc).__name__, exc)
     state.mail.start()  # waits out a database away by itself
 
 

@@ -1,9 +1,12 @@
-"""A worker of ``psonlinechat serve`` starts its mail sender at boot: the mail a previous
-process left pending goes out with no request at all (real aiosmtpd, real gunicorn)."""
+"""A worker of ``psonlinechat serve`` gets ready at boot: the mail a previous process left
+pending goes out with no request at all (real aiosmtpd, real gunicorn), and nothing away
+at boot (Redis) keeps the worker from booting."""
 
 from __future__ import annotations
 
 import datetime as dt
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -12,7 +15,7 @@ from psonlinechat.mail import offline
 from psonlinechat.shop.database import ShopDatabase
 from psonlinechat.store import engine as store_engine
 from tests.mail.conftest import received, reset, rows, smtp_config, visitor_of, wait_until
-from tests.support.served import ServeProcess, shop_env
+from tests.support.served import ServeProcess, free_port, shop_env
 from tests.support.smtp import SmtpServer
 from tests.web.test_offline import POST
 
@@ -49,3 +52,23 @@ def test_mail_left_pending_is_sent_at_boot_with_no_request(mail_shop, worker_cla
             server.close()
     assert "Is the red one in stock?" in message.get_body(("plain",)).get_content()
     assert "psonlinechat:" not in output, output  # no warm-up failure logged
+
+
+def test_a_worker_boots_and_serves_with_redis_away(installed):
+    """Warming up makes the chat engine, whose Redis broker subscribes at once: Redis
+    refusing connections at boot is logged, never a worker that fails to boot."""
+    server = ServeProcess(["--worker-class", "gevent"], shop_env(
+        installed, PSONLINECHAT_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"))
+    try:
+        server.start().wait_listening()
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(server.http + "/psonlinechat/no-such-page", timeout=10)
+        status = error.value.code
+        error.value.close()
+        output = server.output()
+    finally:
+        server.stop()
+        server.close()
+    assert status == 404  # the worker booted and Flask answered
+    assert "could not warm up (ConnectionError" in output, output
+    assert "Worker failed to boot" not in output
