@@ -212,6 +212,23 @@ def test_unread_counts_and_title(browser, shop):
     page.context.close()
 
 
+def test_typing_on_is_said_again_while_the_operator_keeps_typing(browser, shop):
+    """A visitor who missed the first mark (typing is not logged, and one sent as the
+    conversation opens can beat the visitor's socket to it) sees the next one."""
+    page, _ = employee_page(browser, shop)
+    go_online(page)
+    visitor = shop.visitor()
+    name = guest_name(shop, visitor.say("Anyone there?"))
+    box = chat_window(page, name).get_by_role("textbox", name="Message")
+    box.press_sequentially("Yes")
+    visitor.expect("typing", author="operator", on=True)
+    for _ in range(6):  # keeps typing for about 6 s, never pausing 3 s
+        page.wait_for_timeout(1000)
+        box.press_sequentially(".")
+    visitor.expect("typing", author="operator", on=True)
+    page.context.close()
+
+
 def test_a_signed_in_customer_is_named(browser, shop):
     page, _ = employee_page(browser, shop)
     go_online(page)

@@ -41,6 +41,7 @@
   const convs = new Map();   // id -> {s: summary, events: Map(seq -> event), typing}
   let online = false, present = [], ws = null, attempt = 0, greeted = false, watchdog = 0;
   let heartbeat = 25, retry = 0, typingOff = new Map(), baseTitle = document.title;
+  const TYPING_REFRESH = 4000;  // ms between two "typing on" of one burst
 
   function conv(id) {
     let c = convs.get(id);
@@ -242,7 +243,13 @@
     if (!c) return;
     clearTimeout(typingOff.get(id));
     if (on) typingOff.set(id, setTimeout(() => typing(id, false), 3000));
-    if (Boolean(c.typingSent) !== on) { c.typingSent = on; send({type: 'typing', id_conversation: id, on}); }
+    // "on" again every few seconds while typing goes on: a mark the visitor missed (typing is
+    // not logged; one sent as the conversation opened can beat the visitor's socket) shows late
+    // rather than never
+    if (Boolean(c.typingSent) !== on || (on && Date.now() - c.typingAt > TYPING_REFRESH)) {
+      c.typingSent = on; c.typingAt = Date.now();
+      send({type: 'typing', id_conversation: id, on});
+    }
   }
   function markSeen(c) {
     const node = windowNode(c.s.id_conversation);
