@@ -35,9 +35,9 @@ from psonlinechat.web.translations import translate_all
 STATE_VERSION = 1
 HEADER_TEMPLATE = "psonlinechat/hook/header.html"
 FOOTER_TEMPLATE = "psonlinechat/hook/footer.html"
-#: What must not appear raw inside an inline ``<script>``: escaped as JSON allows.
 #: The request header asking for the whole footer fragment while nobody can chat.
 RESUME_HEADER = "X-Psonlinechat-Resume"
+#: What must not appear raw inside an inline ``<script>``: escaped as JSON allows.
 _SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
                   "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
