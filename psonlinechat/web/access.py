@@ -21,7 +21,7 @@ from typing import Any
 from flask import Response, abort, g, jsonify, redirect, request
 
 from psonlinechat.shop.identity import Employee, Visitor
-from psonlinechat.web.extension import get_state
+from psonlinechat.web.state import get_state
 
 _PAGE_401 = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign-in required</title></head>

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 
 from psonlinechat import config
 from psonlinechat.chat.engine import Chat
@@ -21,8 +21,10 @@ from psonlinechat.shop.identity import Employee, Visitor
 from psonlinechat.store import engine as store_engine
 from psonlinechat.web import blueprint, commands, fragments, offline
 from psonlinechat.web import plugins as plugin_manager
+from psonlinechat.web.admin import pages as admin_pages
 from psonlinechat.web.sockets import routes
 from psonlinechat.web.state import EXTENSION_NAME, ChatState
+from psonlinechat.web.state import get_state as get_state  # re-exported for host apps
 
 
 class OnlineChat:
@@ -87,9 +89,6 @@ class OnlineChat:
         routes.register(app, bp, state)
         offline.register(bp, state)
         fragments.register(bp, state)
-        # imported here: the pages use web.access, which imports this module
-        from psonlinechat.web.admin import pages as admin_pages
-
         admin_pages.register(bp, state)
         app.register_blueprint(bp, url_prefix=settings.url_prefix)
         app.cli.add_command(commands.flask_group)
@@ -103,13 +102,3 @@ def chat_for(state: ChatState) -> Chat:
     return state.chat()
 
 
-def get_state(app: Flask | None = None) -> ChatState:
-    """The bridge's state for ``app`` (default: the current app).
-
-    :raises RuntimeError: the app has no OnlineChat.
-    """
-    app = app or current_app
-    try:
-        return app.extensions[EXTENSION_NAME]
-    except KeyError:
-        raise RuntimeError("OnlineChat(app) was never called for this app") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g
 
 from psonlinechat.shop.settings import ModuleSettings
-from psonlinechat.web.extension import get_state
+from psonlinechat.web.state import get_state
 
 
 def module_settings(id_shop: int) -> ModuleSettings:

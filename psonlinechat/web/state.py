@@ -2,7 +2,8 @@
 
 The settings, the shop's database (:class:`~psonlinechat.shop.database.ShopDatabase`), the
 app's plugin manager, its mailer and its chat engine, as typed attributes. The blueprint,
-the sockets and the commands receive it; it imports none of them.
+the sockets and the commands receive it; it imports none of them. :func:`get_state` finds
+an app's (also importable from :mod:`psonlinechat` and ``web.extension``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import pluggy
 import sqlalchemy as sa
+from flask import Flask, current_app
 
 from psonlinechat.chat.engine import Chat
 from psonlinechat.config import Settings
@@ -149,3 +151,14 @@ class ChatState:
             chat.close()
         self.mail.close()
 
+
+def get_state(app: Flask | None = None) -> ChatState:
+    """The bridge's state for ``app`` (default: the current app).
+
+    :raises RuntimeError: the app has no OnlineChat.
+    """
+    app = app or current_app
+    try:
+        return app.extensions[EXTENSION_NAME]
+    except KeyError:
+        raise RuntimeError("OnlineChat(app) was never called for this app") from None
