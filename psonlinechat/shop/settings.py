@@ -57,7 +57,7 @@ class ModuleSettings:
     header_color: str = "#ffffff"
     operator_background: str = "#e8eef5"
     operator_color: str = "#1f2d3d"
-    customer_background: str = "#2c7be5"
+    customer_background: str = "#2563eb"
     customer_color: str = "#ffffff"
     offline_header_background: str = "#5a6270"
     offline_header_color: str = "#ffffff"

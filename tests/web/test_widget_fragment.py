@@ -193,6 +193,16 @@ def test_a_malformed_stored_colour_falls_back_to_the_default():
     assert found["customer_background"] == "#7a1f5c"  # readable already: kept
 
 
+def test_every_default_pair_is_readable_as_it_stands():
+    """A new shop's colours need no correction, and its back office shows no warning."""
+    defaults = ModuleSettings()
+    for background, text in colours.PAIRS:
+        pair = getattr(defaults, background), getattr(defaults, text)
+        assert colours.contrast(*pair) >= colours.MIN_CONTRAST, (background, pair)
+    assert colours.colours(defaults) == {name: getattr(defaults, name)
+                                         for pair in colours.PAIRS for name in pair}
+
+
 @pytest.mark.parametrize("background, text", [
     ("#2c7be5", "#ffffff"), ("#ffff00", "#ffffff"), ("#777777", "#000000"),
     ("#000000", "#000000"), ("#e8eef5", "#1f2d3d")])

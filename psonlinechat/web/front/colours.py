@@ -1,7 +1,7 @@
 """The widget's colours: the merchant's pairs (background, text), each made readable.
 
-A pair whose contrast is under WCAG's 4.5:1 for text (the default customer bubble, white
-on ``#2c7be5``, is 4.2:1) keeps its text colour and its hue; its background is moved away
+A pair whose contrast is under WCAG's 4.5:1 for text (white on ``#2c7be5`` is 4.1:1; every
+default pair passes) keeps its text colour and its hue; its background is moved away
 from the text (darker under light text, lighter under dark text) until the pair reaches
 4.5:1. A stored value that is not ``#rrggbb`` gives the default's.
 """
