@@ -24,6 +24,7 @@ from psonlinechat import config as config_module
 from psonlinechat.config import Settings
 from psonlinechat.deploy import checks_http
 from psonlinechat.deploy.findings import Findings
+from psonlinechat.deploy.module_zip import MODULE_NAME
 from psonlinechat.errors import ConfigError, ShopError
 from psonlinechat.mail import settings as mail_settings
 from psonlinechat.prestashop import parameters
@@ -33,7 +34,6 @@ from psonlinechat.store import module as module_meta
 from psonlinechat.store import shops
 from psonlinechat.store.module_registration import Registration, registration
 
-MODULE_NAME = "psonlinechat"
 MODULE_HOOKS = frozenset({"displayHeader", "displayFooter", "displayBackOfficeHeader",
                           "displayBackOfficeFooter"})
 UPLOAD_FIX = ("write the zip with `psonlinechat prestashop-module --out .` and upload it in "
