@@ -60,6 +60,14 @@ def site(host, ps_db):
     reset(ps_db, shop)
 
 
+def configure(app, db, values):
+    """Save these Online Chat settings for the test shop, as its Configuration page would."""
+    shop = get_state(app).shop
+    with shop.connect() as conn:
+        shop.settings_store.save(conn, db.tables, db.ids["shop"], values)
+        conn.commit()
+
+
 def send(app, body=None, *, form=None, origin=f"http://{HOST}", cookie=None, address=None,
          headers=None):
     headers = dict(headers or {})
@@ -114,11 +122,8 @@ def test_per_field_errors_and_nothing_stored(site, change, errors):
 
 def test_requested_fields_may_stay_empty_hidden_ones_are_dropped(site):
     app, db, server, _ = site
-    shop = get_state(app).shop
-    with shop.connect() as conn:
-        shop.settings_store.save(conn, db.tables, db.ids["shop"], {"offline_fields": {
-            "firstname": "required", "lastname": "hidden", "phone": "requested"}})
-        conn.commit()
+    configure(app, db, {"offline_fields": {
+        "firstname": "required", "lastname": "hidden", "phone": "requested"}})
     refused = send(app, {**POST, "firstname": ""})
     assert refused.get_json()["errors"] == {"firstname": "required"}
     assert send(app, {**POST, "lastname": "Kept?"}).status_code == 201
@@ -141,10 +146,7 @@ def test_a_signed_in_customers_name_and_email_fill_the_empty_fields(site, keys):
 
 def test_refused_when_offline_mode_is_off(site):
     app, db, server, _ = site
-    shop = get_state(app).shop
-    with shop.connect() as conn:
-        shop.settings_store.save(conn, db.tables, db.ids["shop"], {"offline_mode": False})
-        conn.commit()
+    configure(app, db, {"offline_mode": False})
     response = send(app)
     assert response.status_code == 409 and response.get_json()["error"] == "offline_mode_off"
     assert rows(db, "offline_message") == []
@@ -207,11 +209,7 @@ INJECTION = "x\r\nBcc: victim@example.test"
 @pytest.mark.parametrize("field", ["firstname", "lastname", "email", "phone"])
 def test_a_line_break_in_a_one_line_field_is_refused(site, field):
     app, db, _, _ = site
-    shop = get_state(app).shop
-    with shop.connect() as conn:
-        shop.settings_store.save(conn, db.tables, db.ids["shop"],
-                                 {"offline_fields": {"phone": "requested"}})
-        conn.commit()
+    configure(app, db, {"offline_fields": {"phone": "requested"}})
     for value in (INJECTION, "x\nBcc: v@example.test", "a@b.example\rBcc: v@example.test"):
         response = send(app, {**POST, field: value})
         assert response.status_code == 422 and field in response.get_json()["errors"]
@@ -241,11 +239,7 @@ def test_no_field_can_add_a_header_or_a_recipient(site):
     followed by headers: refused, or mailed with the mail's own headers only, to the
     merchant only."""
     app, db, server, _ = site
-    shop = get_state(app).shop
-    with shop.connect() as conn:
-        shop.settings_store.save(conn, db.tables, db.ids["shop"],
-                                 {"offline_fields": {"phone": "requested"}})
-        conn.commit()
+    configure(app, db, {"offline_fields": {"phone": "requested"}})
     tail = "Bcc: victim@example.test{}Subject: spoof"
     accepted = 0
     for field in ("firstname", "lastname", "email", "phone", "page_url", "message"):
@@ -272,11 +266,7 @@ SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>&amp;'
 
 def test_html_in_every_field_is_escaped_in_the_mail(site):
     app, db, server, _ = site
-    shop = get_state(app).shop
-    with shop.connect() as conn:
-        shop.settings_store.save(conn, db.tables, db.ids["shop"],
-                                 {"offline_fields": {"phone": "requested"}})
-        conn.commit()
+    configure(app, db, {"offline_fields": {"phone": "requested"}})
     page = "https://127.0.0.1/?q=" + SCRIPT.replace(" ", "")
     response = send(app, {**POST, "firstname": SCRIPT, "lastname": SCRIPT,
                           "message": SCRIPT + "\n" + SCRIPT, "page_url": page})
