@@ -33,18 +33,8 @@ def nginx(folder, docroot, bridge, fpm):
 @pytest.fixture
 def shop_root(tmp_path, deploy_shop):
     """A shop folder whose parameters.php names the test database."""
-    url = sa.engine.make_url(deploy_shop.db.url)
-    config = tmp_path / "app" / "config"
-    config.mkdir(parents=True)
-    (config / "parameters.php").write_text(f"""<?php return array (
-  'parameters' => array (
-    'database_host' => '{url.host}', 'database_port' => '{url.port}',
-    'database_name' => '{url.database}', 'database_user' => '{url.username}',
-    'database_password' => '{url.password or ''}', 'database_prefix' => '{deploy_shop.db.prefix}',
-    'cookie_key' => 'k', 'new_cookie_key' => '{deploy_shop.keys.new_cookie_key}',
-    'cookie_iv' => '{deploy_shop.keys.cookie_iv}',
-  ),
-);""")
+    deploy_shop.db.write_parameters_php(tmp_path, new_cookie_key=deploy_shop.keys.new_cookie_key,
+                                        cookie_iv=deploy_shop.keys.cookie_iv)
     return tmp_path
 
 

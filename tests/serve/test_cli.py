@@ -61,17 +61,7 @@ def test_environment_variables_are_the_defaults(shop_db, runner):
 
 
 def test_prestashop_root_supplies_the_database(shop_db, runner, tmp_path):
-    url = sa.engine.make_url(shop_db.url)
-    config = tmp_path / "app" / "config"
-    config.mkdir(parents=True)
-    (config / "parameters.php").write_text(f"""<?php return array (
-  'parameters' => array (
-    'database_host' => '{url.host}', 'database_port' => '{url.port}',
-    'database_name' => '{url.database}', 'database_user' => '{url.username}',
-    'database_password' => '{url.password or ''}', 'database_prefix' => '{shop_db.prefix}',
-    'cookie_key' => 'k', 'new_cookie_key' => '{make_key_string()}', 'cookie_iv' => 'iv',
-  ),
-);""")
+    shop_db.write_parameters_php(tmp_path, new_cookie_key=make_key_string(), cookie_iv="iv")
     result = runner.invoke(cli.main, ["install", "--prestashop-root", str(tmp_path)])
     assert result.exit_code == 0, result.output
     with shop_db.engine.connect() as conn:

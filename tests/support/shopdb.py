@@ -90,6 +90,22 @@ class ShopDatabase:
             cookie = testing.sign_in_employee(conn, self.tables, keys, host, id_employee)
         return id_employee, cookie
 
+    def write_parameters_php(self, root: pathlib.Path, *, new_cookie_key: str,
+                             cookie_iv: str) -> None:
+        """Write ``root``/app/config/parameters.php, as PrestaShop's installer does, naming
+        this database and these cookie keys."""
+        url = sa.engine.make_url(self.url)
+        config = root / "app" / "config"
+        config.mkdir(parents=True)
+        (config / "parameters.php").write_text(f"""<?php return array (
+  'parameters' => array (
+    'database_host' => '{url.host}', 'database_port' => '{url.port}',
+    'database_name' => '{url.database}', 'database_user' => '{url.username}',
+    'database_password' => '{url.password or ''}', 'database_prefix' => '{self.prefix}',
+    'cookie_key' => 'k', 'new_cookie_key' => '{new_cookie_key}', 'cookie_iv' => '{cookie_iv}',
+  ),
+);""")
+
     def drop(self) -> None:
         self.engine.dispose()
         with raw_connect() as conn, conn.cursor() as cur:
