@@ -60,13 +60,15 @@ class SettingsStore:
         return settings
 
     def save(self, conn: sa.Connection, t: Tables, id_shop: int,
-             changes: ModuleSettings | Mapping[str, Any]) -> ModuleSettings:
+             changes: ModuleSettings | Mapping[str, Any], *,
+             id_shop_group: int | None = None) -> ModuleSettings:
         """Validate and write ``changes`` (every field of a :class:`ModuleSettings`, or only
         the fields of a mapping; texts only for the languages given) and a new revision,
         all in one transaction: the one ``conn`` is in (even one an earlier statement began
         implicitly; the caller commits it), else one opened and committed here.
 
-        With multistore on, the values are written for ``id_shop``; otherwise globally.
+        With multistore on, the values are written for ``id_shop`` (0: the global level;
+        0 with ``id_shop_group``: that group's level); otherwise globally.
         Concurrent saves run one after the other, each checked against the settings the
         one before it committed (when this save opens the transaction).
 
@@ -76,23 +78,24 @@ class SettingsStore:
         if isinstance(changes, ModuleSettings):
             changes = {field: getattr(changes, field) for field in EDITABLE_FIELDS}
         if conn.in_transaction():
-            return self._save(conn, t, id_shop, changes)
+            return self._save(conn, t, id_shop, changes, id_shop_group)
         with conn.begin():
-            return self._save(conn, t, id_shop, changes)
+            return self._save(conn, t, id_shop, changes, id_shop_group)
 
     def _save(self, conn: sa.Connection, t: Tables, id_shop: int,
-              changes: Mapping[str, Any]) -> ModuleSettings:
+              changes: Mapping[str, Any], id_shop_group: int | None) -> ModuleSettings:
         # The revision first: its row lock queues concurrent saves before they read.
         revision = _revision(conn, t, module.new_settings_revision)
-        clean = validate(changes, current=_load(conn, t, id_shop))
-        scope = configuration.write_scope(conn, t, id_shop)
+        clean = validate(changes, current=_load(conn, t, id_shop, id_shop_group))
+        scope = configuration.write_scope(conn, t, id_shop, id_shop_group)
         now = configuration.shop_now(conn, t)
         for name, value in to_configuration(clean).items():
             configuration.update_value(conn, t, name, value, html=isinstance(value, Mapping),
                                        now=now, scope=scope)
-        saved = _load(conn, t, id_shop)
-        with self._lock:  # a new token: a rollback leaves a dead entry, never a wrong one
-            self._cache[self._key(conn, t, id_shop)] = (revision, saved)
+        saved = _load(conn, t, id_shop, id_shop_group)
+        if not id_shop_group:  # the cache holds shops (and the global level), not groups
+            with self._lock:  # a new token: a rollback leaves a dead entry, never a wrong one
+                self._cache[self._key(conn, t, id_shop)] = (revision, saved)
         return saved
 
     def clear(self) -> None:
@@ -101,9 +104,10 @@ class SettingsStore:
             self._cache.clear()
 
 
-def _load(conn: sa.Connection, t: Tables, id_shop: int) -> ModuleSettings:
-    return from_configuration(
-        configuration.get_many(conn, t, [*all_keys(), "PS_LANG_DEFAULT"], id_shop))
+def _load(conn: sa.Connection, t: Tables, id_shop: int,
+          id_shop_group: int | None = None) -> ModuleSettings:
+    return from_configuration(configuration.get_many(
+        conn, t, [*all_keys(), "PS_LANG_DEFAULT"], id_shop, id_shop_group))
 
 
 def _revision(conn: sa.Connection, t: Tables,

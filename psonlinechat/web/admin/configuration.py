@@ -1,11 +1,9 @@
 """The Configuration page's data: the merchant's settings read and saved at the level of
 the shop context, the posted form turned into changes, and the errors said per field.
 
-Saving goes through :class:`~psonlinechat.shop.settings_store.SettingsStore` for a shop and
-for all shops (``id_shop`` 0 reads and writes the global level); for a group, this module
-does what the store does at the group's level (a new revision first, which queues
-concurrent saves, then validation against that level's values, then the writes). Either
-way, the new revision makes every worker read the settings again.
+Saving goes through :class:`~psonlinechat.shop.settings_store.SettingsStore` at every level
+(``id_shop`` 0 is the global level, 0 with a group that group's level); its new revision
+makes every worker read the settings again.
 """
 
 from __future__ import annotations
@@ -24,11 +22,9 @@ from psonlinechat.shop.settings import (
     ModuleSettings,
     all_keys,
     from_configuration,
-    to_configuration,
-    validate,
 )
 from psonlinechat.shop.settings_store import SettingsStore
-from psonlinechat.store import configuration, module
+from psonlinechat.store import configuration
 from psonlinechat.store.tables import Tables
 from psonlinechat.web.admin.shop_context import Level
 from psonlinechat.web.front.strings import DOMAIN as WIDGET_DOMAIN
@@ -83,16 +79,8 @@ def save(conn: sa.Connection, t: Tables, store: SettingsStore, level: Level,
     :raises SettingsError: a value is invalid (nothing is written).
     :raises ShopError: the module is not installed, or the database failed.
     """
-    if level.kind != "group":
-        store.save(conn, t, level.id_shop or 0, changes)
-    else:
-        module.new_settings_revision(conn, t)
-        clean = validate(changes, current=read(conn, t, level))
-        scope = configuration.write_scope(conn, t, None, level.id_shop_group)
-        now = configuration.shop_now(conn, t)
-        for name, value in to_configuration(clean).items():
-            configuration.update_value(conn, t, name, value, html=isinstance(value, Mapping),
-                                       now=now, scope=scope)
+    group = level.id_shop_group if level.kind == "group" else None
+    store.save(conn, t, level.id_shop or 0, changes, id_shop_group=group)
     conn.commit()
     return read(conn, t, level)
 
