@@ -5,8 +5,6 @@ at boot (Redis) keeps the worker from booting."""
 from __future__ import annotations
 
 import datetime as dt
-import urllib.error
-import urllib.request
 
 import pytest
 
@@ -61,10 +59,7 @@ def test_a_worker_boots_and_serves_with_redis_away(installed):
         installed, PSONLINECHAT_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"))
     try:
         server.start().wait_listening()
-        with pytest.raises(urllib.error.HTTPError) as error:
-            urllib.request.urlopen(server.http + "/psonlinechat/no-such-page", timeout=10)
-        status = error.value.code
-        error.value.close()
+        status = server.status_of("/psonlinechat/no-such-page")
         output = server.output()
     finally:
         server.stop()

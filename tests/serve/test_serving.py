@@ -9,7 +9,6 @@ import resource
 import signal
 import socket
 import time
-import urllib.request
 
 import pytest
 from websockets.exceptions import InvalidStatus
@@ -78,10 +77,7 @@ def test_starts_serves_http_and_stops_cleanly(installed, worker_class):
     server = ServeProcess(["--worker-class", worker_class], shop_env(installed))
     try:
         server.start().wait_listening()
-        with pytest.raises(urllib.error.HTTPError) as error:
-            urllib.request.urlopen(server.http + "/psonlinechat/no-such-page", timeout=10)
-        status = error.value.code
-        error.value.close()
+        status = server.status_of("/psonlinechat/no-such-page")
         code = server.stop()
         output = server.output()
     finally:
@@ -127,10 +123,7 @@ def test_the_socket_beyond_the_cap_is_refused_at_once(served_shop, worker_class,
         assert response.headers["Retry-After"] == "5"
         assert b"2 chat connections per worker" in response.body
         # Ordinary requests still find a greenlet or thread at the cap.
-        with pytest.raises(urllib.error.HTTPError) as error:
-            urllib.request.urlopen(server.http + "/psonlinechat/no-such-page", timeout=10)
-        assert error.value.code == 404
-        error.value.close()
+        assert server.status_of("/psonlinechat/no-such-page") == 404
         # A closed socket frees its place.
         held.pop().close()
         admitted = None

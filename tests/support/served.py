@@ -23,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 from websockets.sync.client import connect as ws_connect
 
@@ -63,6 +65,15 @@ class ServeProcess:
     @property
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
+
+    def status_of(self, path: str) -> int:
+        """The HTTP status a GET of ``path`` gets from the server (errors included)."""
+        try:
+            with urllib.request.urlopen(self.http + path, timeout=10) as answer:
+                return answer.status
+        except urllib.error.HTTPError as error:
+            error.close()
+            return error.code
 
     def output(self) -> str:
         self._log.seek(0)
