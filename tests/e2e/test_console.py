@@ -92,6 +92,19 @@ def guest_name(shop, ack) -> str:
     return f"Guest #{row.id_guest}"
 
 
+def online_console(browser, shop):
+    """An employee's dashboard page with the shop put online from its console."""
+    page, _ = employee_page(browser, shop)
+    go_online(page)
+    return page
+
+
+def new_guest(shop, first: str):
+    """A new anonymous visitor who says ``first``: ``(visitor, their window's name)``."""
+    visitor = shop.visitor()
+    return visitor, guest_name(shop, visitor.say(first))
+
+
 def chat_window(page, name):
     return page.get_by_role("region", name=name, exact=True)
 
@@ -112,8 +125,7 @@ def test_nobody_but_an_employee_gets_the_console(page, shop):
 
 
 def test_with_the_storefront_widget(browser, shop):
-    page, _ = employee_page(browser, shop)
-    go_online(page)
+    page = online_console(browser, shop)
     store = browser.new_context(locale="en-US", viewport={"width": 1366, "height": 900})
     store.set_default_timeout(10_000)
     visitor = store.new_page()
@@ -145,10 +157,8 @@ def test_with_the_storefront_widget(browser, shop):
 
 
 def test_answer_type_see_end_and_reopen(browser, shop):
-    page, _ = employee_page(browser, shop)
-    go_online(page)
-    visitor = shop.visitor()
-    name = guest_name(shop, visitor.say("Hello, do you ship to Lyon?"))
+    page = online_console(browser, shop)
+    visitor, name = new_guest(shop, "Hello, do you ship to Lyon?")
     window = chat_window(page, name)
     expect(window.get_by_role("log")).to_contain_text("Hello, do you ship to Lyon?")
     expect(window).to_contain_text("http://127.0.0.1/product/1")
@@ -191,10 +201,8 @@ def test_answer_type_see_end_and_reopen(browser, shop):
 
 
 def test_unread_counts_and_title(browser, shop):
-    page, _ = employee_page(browser, shop)
-    go_online(page)
-    visitor = shop.visitor()
-    name = guest_name(shop, visitor.say("Hi"))
+    page = online_console(browser, shop)
+    visitor, name = new_guest(shop, "Hi")
     chat_window(page, name).get_by_role("button", name="Hide").click()
     expect(chat_window(page, name)).to_have_count(0)
     expect(recap(page).get_by_role("button", name=name)).to_be_focused()
@@ -215,10 +223,8 @@ def test_unread_counts_and_title(browser, shop):
 def test_typing_on_is_said_again_while_the_operator_keeps_typing(browser, shop):
     """A visitor who missed the first mark (typing is not logged, and one sent as the
     conversation opens can beat the visitor's socket to it) sees the next one."""
-    page, _ = employee_page(browser, shop)
-    go_online(page)
-    visitor = shop.visitor()
-    name = guest_name(shop, visitor.say("Anyone there?"))
+    page = online_console(browser, shop)
+    visitor, name = new_guest(shop, "Anyone there?")
     box = chat_window(page, name).get_by_role("textbox", name="Message")
     box.press_sequentially("Yes")
     visitor.expect("typing", author="operator", on=True)
@@ -230,8 +236,7 @@ def test_typing_on_is_said_again_while_the_operator_keeps_typing(browser, shop):
 
 
 def test_a_signed_in_customer_is_named(browser, shop):
-    page, _ = employee_page(browser, shop)
-    go_online(page)
+    page = online_console(browser, shop)
     id_customer, cookies = shop.customer(email="named@example.test", firstname="Ann",
                                          lastname="Smith")
     with shop.db.engine.begin() as conn:
@@ -245,8 +250,7 @@ def test_a_signed_in_customer_is_named(browser, shop):
 
 
 def test_five_visitors_give_four_windows(browser, shop):
-    page, _ = employee_page(browser, shop)
-    go_online(page)
+    page = online_console(browser, shop)
     names = [guest_name(shop, shop.visitor().say(f"Question {n}")) for n in range(5)]
     for name in names[1:]:
         expect(chat_window(page, name)).to_be_visible()
@@ -266,8 +270,7 @@ def test_five_visitors_give_four_windows(browser, shop):
 
 
 def test_open_windows_survive_a_page_change(browser, shop):
-    page, _ = employee_page(browser, shop)
-    go_online(page)
+    page = online_console(browser, shop)
     first = guest_name(shop, shop.visitor().say("First"))
     second = guest_name(shop, shop.visitor().say("Second"))
     chat_window(page, first).get_by_role("button", name="Minimise").click()
@@ -285,10 +288,8 @@ def test_open_windows_survive_a_page_change(browser, shop):
 
 
 def test_going_offline_confirms_and_archives(browser, shop):
-    page, _ = employee_page(browser, shop)
-    go_online(page)
-    ended = shop.visitor()
-    ended_name = guest_name(shop, ended.say("Thanks, bye"))
+    page = online_console(browser, shop)
+    ended, ended_name = new_guest(shop, "Thanks, bye")
     ongoing = shop.visitor()
     ongoing.say("Still here")
     window = chat_window(page, ended_name)
@@ -320,8 +321,7 @@ def test_two_tabs_stay_in_step(browser, shop):
     go_online(page)
     expect(recap(other).get_by_role("switch", name="Online")).to_have_attribute(
         "aria-checked", "true")
-    visitor = shop.visitor()
-    name = guest_name(shop, visitor.say("Two tabs?"))
+    visitor, name = new_guest(shop, "Two tabs?")
     for tab in (page, other):
         expect(chat_window(tab, name).get_by_role("log")).to_contain_text("Two tabs?")
     box = chat_window(page, name).get_by_role("textbox", name="Message")
@@ -525,10 +525,8 @@ def test_no_sound_before_a_gesture(browser, shop):
 
 
 def test_the_operator_reopens_a_finished_conversation(browser, shop):
-    page, _ = employee_page(browser, shop)
-    go_online(page)
-    visitor = shop.visitor()
-    name = guest_name(shop, visitor.say("Bye"))
+    page = online_console(browser, shop)
+    visitor, name = new_guest(shop, "Bye")
     visitor.send("end")
     assert visitor.expect("ended")["by"] == "customer"
     window = chat_window(page, name)
@@ -549,8 +547,7 @@ def test_keyboard_only(browser, shop):
     switch.focus()
     page.keyboard.press("Space")
     expect(switch).to_have_attribute("aria-checked", "true")
-    visitor = shop.visitor()
-    name = guest_name(shop, visitor.say("Keyboard?"))
+    visitor, name = new_guest(shop, "Keyboard?")
     expect(chat_window(page, name)).to_be_visible()
     ongoing_tab = recap(page).get_by_role("tab", name="Ongoing conversations")
     ongoing_tab.focus()
