@@ -68,9 +68,9 @@ def check(post: Mapping[str, Any], settings: ModuleSettings,
     """
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
-    known = _known(visitor)
+    known = known_values(visitor)
     for field in OFFLINE_FIELDS:
-        state = "required" if field == "message" else settings.offline_fields.get(field, "hidden")
+        state = field_state(settings, field)
         if state == "hidden":
             values[field] = ""
             continue
@@ -91,7 +91,15 @@ def check(post: Mapping[str, Any], settings: ModuleSettings,
     return CheckedForm(values, errors)
 
 
-def _known(visitor: Visitor | None) -> dict[str, str]:
+def field_state(settings: ModuleSettings, field: str) -> str:
+    """How the merchant's form asks for ``field``: ``"required"``, ``"requested"`` or
+    ``"hidden"`` (the message is always required)."""
+    return "required" if field == "message" else settings.offline_fields.get(field, "hidden")
+
+
+def known_values(visitor: Visitor | None) -> dict[str, str]:
+    """A signed-in customer's known name and email, clean and within the fields' limits
+    (none for a guest)."""
     if visitor is None or not visitor.signed_in:
         return {}
     known = {"firstname": visitor.firstname, "lastname": visitor.lastname,

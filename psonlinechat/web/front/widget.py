@@ -82,16 +82,10 @@ def script_json(value: Any) -> Markup:
 def fields(settings: ModuleSettings, visitor: Visitor) -> list[dict[str, str]]:
     """The offline form's fields the merchant asked for, in order, with the signed-in
     customer's known name and email as values."""
-    known = {"firstname": visitor.firstname, "lastname": visitor.lastname,
-             "email": visitor.email} if visitor.signed_in else {}
-    out = []
-    for name in OFFLINE_FIELDS:
-        state = "required" if name == "message" else settings.offline_fields.get(name, "hidden")
-        if state != "hidden":
-            value = offline_form.clean_text(known.get(name) or "", multiline=False)
-            out.append({"name": name, "state": state,
-                        "value": value[:offline_form.LIMITS[name]]})
-    return out
+    known = offline_form.known_values(visitor)
+    return [{"name": name, "state": state, "value": known.get(name, "")}
+            for name in OFFLINE_FIELDS
+            if (state := offline_form.field_state(settings, name)) != "hidden"]
 
 
 def storage_key(visitor: Visitor) -> str:
