@@ -13,7 +13,7 @@ from psonlinechat.chat.model import ChatError, ConversationArchived
 from psonlinechat.chat.tokens import token_hash
 from psonlinechat.shop.identity import Visitor
 from psonlinechat.web.extension import chat_for
-from tests.support.chatclient import ChatShop, waits_for_the_shop_lock
+from tests.support.chatclient import ChatShop, holding_the_pool, waits_for_the_shop_lock
 
 CHAT_SETTINGS = {"heartbeat_seconds": 10}  # the chat_shop of this module (tests/conftest.py)
 
@@ -190,16 +190,6 @@ def test_senders_past_the_pool_size_wait_their_turn_then_commit_together(mariadb
         token = conversations.issue_token()
         cid = conversations.post_customer(visitor, token, client_id="open",
                                           body="hi").event.id_conversation
-        holding, release = threading.Semaphore(0), threading.Event()
-
-        def hold(conn):  # a slow transaction: keeps its connection until released
-            holding.release()
-            release.wait()
-
-        holders = [threading.Thread(target=ctx.transaction, args=(hold,)) for _ in range(2)]
-        for thread in holders:
-            thread.start()
-        assert holding.acquire(timeout=30) and holding.acquire(timeout=30)
         results: list[object] = []
 
         def send(n: int) -> None:
@@ -210,20 +200,19 @@ def test_senders_past_the_pool_size_wait_their_turn_then_commit_together(mariadb
                 results.append(exc)
 
         senders = [threading.Thread(target=send, args=(n,)) for n in range(6)]
+        queue, pool = conversations.posting.queue, shop.state.engine.pool
+        with holding_the_pool(ctx):  # two slow transactions keep both connections
+            for thread in senders:
+                thread.start()
+            # wait until every sender is queued (a bounded wait: it asserts no duration): the
+            # batches' leaders at the gate, every message in the group commit's queue
+            while (ctx.waiting < queue.slots or queue.queued < 6) and any(
+                    thread.is_alive() for thread in senders):
+                threading.Event().wait(0.01)
+            assert ctx.waiting == queue.slots and queue.queued == 6
+            assert pool.checkedout() == 2  # the queued ones wait at the gate, not at the pool
+            conversations.posting.stats.take()
         for thread in senders:
-            thread.start()
-        # wait until every sender is queued (a bounded wait: it asserts no duration): the
-        # batches' leaders at the gate, every message in the group commit's queue
-        queue = conversations.posting.queue
-        while (ctx.waiting < queue.slots or queue.queued < 6) and any(
-                thread.is_alive() for thread in senders):
-            threading.Event().wait(0.01)
-        assert ctx.waiting == queue.slots and queue.queued == 6
-        pool = shop.state.engine.pool
-        assert pool.checkedout() == 2  # the queued ones wait at the gate, not at the pool
-        conversations.posting.stats.take()
-        release.set()
-        for thread in holders + senders:
             thread.join()
         assert not [r for r in results if isinstance(r, Exception)]
         assert sorted(r.event.seq for r in results) == list(range(2, 8))

@@ -23,7 +23,7 @@ from psonlinechat.chat.retry import Retry
 from psonlinechat.errors import ShopError
 from psonlinechat.shop.identity import Visitor
 from psonlinechat.web.extension import chat_for
-from tests.support.chatclient import ChatShop
+from tests.support.chatclient import ChatShop, holding_the_pool
 
 
 @pytest.fixture
@@ -51,16 +51,6 @@ def in_one_batch(shop: Any, sends: list[Callable[[], Any]]) -> list[Any]:
     """Run ``sends`` at once while the pool is held, so that they queue and go in one
     batch once it is let go; each one's result, or what it raised."""
     ctx, queue = shop.chat.ctx, shop.chat.conversations.posting.queue
-    holding, release = threading.Semaphore(0), threading.Event()
-
-    def hold(conn: sa.Connection) -> None:
-        holding.release()
-        release.wait()
-
-    holders = [threading.Thread(target=ctx.transaction, args=(hold,), daemon=True)
-               for _ in range(2)]
-    for thread in holders:
-        thread.start()
     results: list[Any] = [None] * len(sends)
 
     def run(n: int) -> None:
@@ -71,17 +61,16 @@ def in_one_batch(shop: Any, sends: list[Callable[[], Any]]) -> list[Any]:
 
     senders = [threading.Thread(target=run, args=(n,), daemon=True) for n in range(len(sends))]
     try:
-        assert holding.acquire(timeout=30) and holding.acquire(timeout=30)
-        for thread in senders:
-            thread.start()
-        deadline = time.monotonic() + 30
-        while queue.queued < len(sends) and time.monotonic() < deadline:
-            threading.Event().wait(0.01)
-        assert queue.queued == len(sends)  # all waiting: one batch takes them
+        with holding_the_pool(ctx):
+            for thread in senders:
+                thread.start()
+            deadline = time.monotonic() + 30
+            while queue.queued < len(sends) and time.monotonic() < deadline:
+                threading.Event().wait(0.01)
+            assert queue.queued == len(sends)  # all waiting: one batch takes them
     finally:
-        release.set()
-        for thread in holders + senders:
-            if thread.is_alive() or thread.ident is not None:
+        for thread in senders:
+            if thread.ident is not None:
                 thread.join(timeout=60)
     return results
 

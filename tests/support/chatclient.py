@@ -15,7 +15,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import simple_websocket
@@ -315,3 +315,27 @@ def waits_for_the_shop_lock(shop: ChatShop, action: Callable[[], Any]) -> tuple[
             holder.rollback()
             thread.join()
     return waited, results[0] if results else None
+
+
+@contextlib.contextmanager
+def holding_the_pool(ctx: Any, connections: int = 2) -> Iterator[None]:
+    """Keep ``connections`` of ``ctx``'s pool in slow transactions until the block ends:
+    whatever the block starts meanwhile waits for a connection. The holders are let go
+    and joined on the way out."""
+    holding, release = threading.Semaphore(0), threading.Event()
+
+    def hold(conn: sa.Connection) -> None:
+        holding.release()
+        release.wait()
+
+    holders = [threading.Thread(target=ctx.transaction, args=(hold,), daemon=True)
+               for _ in range(connections)]
+    for thread in holders:
+        thread.start()
+    try:
+        assert all(holding.acquire(timeout=30) for _ in holders)
+        yield
+    finally:
+        release.set()
+        for thread in holders:
+            thread.join(timeout=60)
