@@ -9,7 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from psonlinechat.store.history import ARCHIVED, parse_key
+from psonlinechat.store.conversations import ARCHIVED
+from psonlinechat.store.history import parse_key
 from psonlinechat.store.tables import Tables
 
 

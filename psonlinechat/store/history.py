@@ -24,9 +24,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from psonlinechat.store import history_search
+from psonlinechat.store.conversations import ARCHIVED
 from psonlinechat.store.tables import Tables
 
-ARCHIVED = "archived"
 _KEY_RE = re.compile(r"^([cu])([1-9][0-9]{0,9})$")
 
 
