@@ -10,8 +10,6 @@ opens. The state is JSON the page carries to ``console.js`` (see docs/console.md
 from __future__ import annotations
 
 import dataclasses
-import functools
-import hashlib
 import weakref
 from typing import Any
 
@@ -19,7 +17,7 @@ from psonlinechat.hookspecs import HookContext
 from psonlinechat.shop.identity import Employee
 from psonlinechat.store import shops
 from psonlinechat.web.admin.strings import STRINGS
-from psonlinechat.web.blueprint import views_path
+from psonlinechat.web.front.widget import asset_url
 from psonlinechat.web.translations import translate_all
 
 #: The translation domain of the console's strings.
@@ -43,21 +41,6 @@ class Console:
     def strings(self) -> dict[str, str]:
         """The console's strings in the employee's language."""
         return self.state["strings"]
-
-
-@functools.lru_cache(maxsize=32)
-def _digest(folder: str, name: str) -> str:
-    """The first 12 hex digits of the sha256 of an asset (read once per process)."""
-    with open(f"{views_path()}/{folder}/{name}", "rb") as asset:
-        return hashlib.sha256(asset.read()).hexdigest()[:12]
-
-
-def asset_url(prefix: str, folder: str, name: str) -> str:
-    """The URL of one of the module's assets, versioned by its digest.
-
-    :raises OSError: the asset is not installed.
-    """
-    return f"{prefix}/assets/{folder}/{name}?v={_digest(folder, name)}"
 
 
 #: The console of each request being answered, by the id of its RequestFacts (one per
