@@ -151,7 +151,7 @@ def footer(context: HookContext) -> str | None:
     state = widget_state(context, settings, visitor, iso, now)
     style = ";".join(f"--psc-{name.replace('_', '-')}:{value}"
                      for name, value in state["colours"].items())
-    return context.render(FOOTER_TEMPLATE, state=state, state_json=script_json(state),
+    return context.render(FOOTER_TEMPLATE, state_json=script_json(state),
                           style=style, hidden=unavailable,
                           loader=loader_source(), t=state["strings"])
 
