@@ -32,7 +32,7 @@ from psonlinechat.chat.model import ChatError, ConversationArchived, Posted
 from psonlinechat.chat.publisher import Publisher
 from psonlinechat.errors import ShopError
 from psonlinechat.shop.identity import Visitor
-from psonlinechat.store import batches, module
+from psonlinechat.store import batches
 from psonlinechat.store.conversations import ARCHIVED, FINISHED, ONGOING, Conversation, Event
 
 #: Batches committed at once, each on its own connection (one commits while the next fills).
@@ -89,7 +89,6 @@ class Posting:
         self._monotonic = monotonic
         self.queue: GroupCommit[Post, Posted] = GroupCommit(
             self._commit, slots=slots, max_batch=max_batch)
-        self._names: dict[int, tuple[str | None, str]] = {}  # id_shop -> (revision, name)
 
     def post(self, post: Post) -> Posted | None:
         """``post`` committed with the messages arriving with it; ``None`` when the
@@ -146,19 +145,10 @@ class Posting:
         return outcomes
 
     def _operator_names(self, conn: sa.Connection, shops: set[int]) -> dict[int, str]:
-        """The operator name of each of ``shops``, with one read of the settings' revision
-        for all (not one per shop) while it stays the same."""
-        if not shops:
-            return {}
-        revision = module.settings_revision(conn, self.ctx.tables)
-        names = {}
-        for id_shop in shops:
-            known = self._names.get(id_shop)
-            if known is None or known[0] != revision or revision is None:
-                known = self._names[id_shop] = (
-                    revision, self.ctx.module_settings(conn, id_shop).operator_name)
-            names[id_shop] = known[1]
-        return names
+        """The operator name of each of ``shops`` (the settings store's cache answers, checked
+        against the settings' revision)."""
+        return {id_shop: self.ctx.module_settings(conn, id_shop).operator_name
+                for id_shop in shops}
 
     @staticmethod
     def _target(post: Post, by_id: dict[int, Conversation],
