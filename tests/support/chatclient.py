@@ -143,8 +143,9 @@ class ChatClient:
         self.close()
 
 
-def handshake_status(port: int, path: str, headers: dict[str, str]) -> int:
-    """The HTTP status the server answers a WebSocket handshake with (101 when it upgrades)."""
+def handshake_answer(port: int, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
+    """The HTTP status (101 when it upgrades) and headers the server answers a WebSocket
+    handshake with."""
     conn = http.client.HTTPConnection(HOST, port, timeout=5)
     try:
         conn.request("GET", path, headers={
@@ -152,9 +153,14 @@ def handshake_status(port: int, path: str, headers: dict[str, str]) -> int:
             "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(), **headers})
         response = conn.getresponse()
         response.read() if response.status != 101 else None
-        return response.status
+        return response.status, dict(response.getheaders())
     finally:
         conn.close()
+
+
+def handshake_status(port: int, path: str, headers: dict[str, str]) -> int:
+    """The HTTP status the server answers a WebSocket handshake with (101 when it upgrades)."""
+    return handshake_answer(port, path, headers)[0]
 
 
 class ChatShop:

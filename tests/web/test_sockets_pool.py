@@ -12,7 +12,7 @@ import pytest
 from psonlinechat import get_state
 from psonlinechat.store import engine as store_engine
 from tests.support.apps import chat_app, closed_after_test
-from tests.support.chatclient import HOST, cookie_header, handshake_status
+from tests.support.chatclient import HOST, cookie_header, handshake_answer
 
 CHAT_SETTINGS = {"heartbeat_seconds": 5}
 
@@ -28,8 +28,9 @@ def tiny(chat_shop, live_server, monkeypatch):
     get_state(app).stop_chat()
 
 
-def visitor_handshake(chat_shop, port: int) -> int:
-    return handshake_status(port, "/psonlinechat/ws/visitor", {
+def visitor_handshake(chat_shop, port: int) -> tuple[int, dict[str, str]]:
+    """The status and headers of an anonymous visitor's socket handshake."""
+    return handshake_answer(port, "/psonlinechat/ws/visitor", {
         "Origin": f"http://{HOST}:{port}", "Cookie": cookie_header(chat_shop.anonymous())})
 
 
@@ -39,42 +40,24 @@ def test_many_handshakes_at_once_share_a_pool_of_two(chat_shop, tiny):
     connection: two handshakes took the pool and the reader waited for a third, until the
     pool's timeout made it a 500."""
     app, port = tiny
-    assert visitor_handshake(chat_shop, port) == 101  # the shop's hosts read and cached
+    assert visitor_handshake(chat_shop, port)[0] == 101  # the shop's hosts read and cached
     get_state(app).shop.directory.max_age = 0  # every handshake reads the directory again
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(lambda _: visitor_handshake(chat_shop, port), range(16)))
+        statuses = list(pool.map(lambda _: visitor_handshake(chat_shop, port)[0], range(16)))
     assert statuses == [101] * 16
 
 
 def test_a_handshake_the_pool_cannot_serve_in_time_is_a_503_with_retry_after(chat_shop, tiny):
     app, port = tiny
     engine = get_state(app).engine
-    assert visitor_handshake(chat_shop, port) == 101  # the app works; the pool is warm
+    assert visitor_handshake(chat_shop, port)[0] == 101  # the app works; the pool is warm
     held = [engine.connect(), engine.connect()]  # the whole pool, busy elsewhere
     try:
-        assert visitor_handshake(chat_shop, port) == 503
-        status, headers = raw_status(chat_shop, port)
+        assert visitor_handshake(chat_shop, port)[0] == 503
+        status, headers = visitor_handshake(chat_shop, port)
         assert status == 503 and int(headers["Retry-After"]) > 0
     finally:
         for conn in held:
             conn.close()
-    assert visitor_handshake(chat_shop, port) == 101  # once the pool has room again
+    assert visitor_handshake(chat_shop, port)[0] == 101  # once the pool has room again
 
-
-def raw_status(chat_shop, port: int) -> tuple[int, dict[str, str]]:
-    """The status and headers of a visitor handshake refused before the upgrade."""
-    import base64
-    import http.client
-    import os
-
-    conn = http.client.HTTPConnection(HOST, port, timeout=10)
-    try:
-        conn.request("GET", "/psonlinechat/ws/visitor", headers={
-            "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
-            "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
-            "Origin": f"http://{HOST}:{port}", "Cookie": cookie_header(chat_shop.anonymous())})
-        response = conn.getresponse()
-        response.read()
-        return response.status, dict(response.getheaders())
-    finally:
-        conn.close()
