@@ -218,6 +218,7 @@
       save();
     }
     const reason = frame.code === 'message_too_long' ? T.too_long
+      : frame.code === 'rate_limited' ? T.too_fast
       : frame.code === 'not_ongoing' ? T.finished_notice : frame.message || frame.code;
     if (id && convs.has(id)) { conv(id).error = fmt(T.not_sent, {reason}); renderAll(); }
     else setStatus(reason, 'warn');

@@ -55,5 +55,4 @@ STRINGS: dict[str, str] = {
     "not_sent": N_("Not sent: {reason}"),
     "too_long": N_("The message is too long."),
     "too_fast": N_("Too many messages at once; wait a moment."),
-    "visitor": N_("Visitor"),
 }
