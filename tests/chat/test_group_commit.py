@@ -10,6 +10,7 @@ the log refuses a body (an error the database reports), or reports the connectio
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from psonlinechat import testing
+from psonlinechat.chat.batch import GroupCommit
 from psonlinechat.chat.retry import Retry
 from psonlinechat.errors import ShopError
 from psonlinechat.shop.identity import Visitor
@@ -168,10 +170,6 @@ def test_every_handler_gets_its_own_outcome_and_the_leaders_role_is_never_lost()
     slots: each handler gets the outcome of its own item, a failed batch fails only its
     own items, and once everything is done no leader is left counted (a role handed to an
     item that another leader took meanwhile is passed on, not lost)."""
-    import random
-
-    from psonlinechat.chat.batch import GroupCommit
-
     rng = random.Random(12)
     seen: list[list[int]] = []
 
