@@ -8,9 +8,6 @@ import dataclasses
 import sqlalchemy as sa
 
 from psonlinechat.store.shops import SUPER_ADMIN_PROFILE
-
-__all__ = ["SUPER_ADMIN_PROFILE", "Language", "ShopEntry", "active_shops", "language_iso",
-           "languages", "served_shop_ids"]
 from psonlinechat.store.tables import Tables
 
 
