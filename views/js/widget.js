@@ -137,11 +137,9 @@
       const body = field.value.trim();
       if (!body) return field.focus();
       const id = 'c' + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
-      mem.p.push({id, body});
-      const node = bubble('customer', body, S.sending);
-      node.classList.add('pending');
-      mine.set(id, node);
-      place(node);
+      const m = {id, body};
+      mem.p.push(m);
+      pending(m);
       field.value = '';
       typingSend(false);
       save();
@@ -149,6 +147,7 @@
       if (ready) send({type: 'message', client_id: id, body});
       else { want(); say(navigator.onLine === false ? S.offline : S.connecting); }
     }
+    function pending(m) { const node = bubble('customer', m.body, S.sending); node.classList.add('pending'); mine.set(m.id, node); place(node); }
     function flush() { for (const m of mem.p) send({type: 'message', client_id: m.id, body: m.body}); }
     function unpend(id) { mem.p = mem.p.filter((m) => m.id !== id); save(); }
     function send(frame) {
@@ -371,17 +370,16 @@
       const found = {};
       for (const name of Object.keys(inputs)) { const code = checkField(name); if (code) found[name] = code; }
       if (!showErrors(found)) return;
-      const body = {page_url: location.href, [st.honeypot || 'website']: trap.value};
+      const body = {page_url: location.href, [trap.name]: trap.value};
       for (const name of Object.keys(inputs)) body[name] = inputs[name].value;
-      const button = sender;
-      button.disabled = true;
+      sender.disabled = true;
       status.textContent = S.sending;
       let answer = null;
       try {
         answer = await fetch(st.offline_url, {method: 'POST', credentials: 'same-origin',
           headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
       } catch (err) { status.textContent = S.s_network; }
-      button.disabled = false;
+      sender.disabled = false;
       if (!answer) return;
       if (answer.status === 201) {
         form.hidden = true;
@@ -444,7 +442,7 @@
     if (pv) return preview();
     panel.append(chat, offline, notice);
     for (const e of mem.ev.splice(0)) addEvent(e, false);
-    for (const m of mem.p) { const node = bubble('customer', m.body, S.sending); node.classList.add('pending'); mine.set(m.id, node); place(node); }
+    mem.p.forEach(pending);
     (api.css || Promise.resolve()).then(() => {
       root.append(panel);
       api.toggle = () => (panel.hidden ? open(true) : close(true));
