@@ -32,6 +32,19 @@
     if (la === null || lb === null) return null;
     return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
   }
+  // web/front/colours.py's rule, for the previews: the background moves towards black (under
+  // light text) or white (under dark text) by steps of 5 % until the pair reaches 4.5:1
+  function readable(background, text) {
+    const rgb = (hex) => { const n = parseInt(hex.slice(1), 16); return [n >> 16, (n >> 8) & 255, n & 255]; };
+    const hex = (c) => '#' + c.map((v) => v.toString(16).padStart(2, '0')).join('');
+    if (luminance(background) === null || luminance(text) === null) return background;
+    const to = luminance(text) > 0.5 ? 0 : 255, start = rgb(background);
+    let now = background;
+    for (let step = 1; contrast(now, text) < 4.5 && step <= 20; step++) {
+      now = hex(start.map((c) => Math.round(c + (to - c) * step / 20)));
+    }
+    return now;
+  }
 
   // --- the Configuration page ---------------------------------------------------------------
   const form = $('form[data-config]');
@@ -95,6 +108,9 @@
     function colours() {
       const out = {};
       for (const input of $$('[data-colour]', form)) out[input.dataset.colour] = input.value;
+      for (const name of Object.keys(out)) {
+        if (name.endsWith('_background')) out[name] = readable(out[name], out[name.slice(0, -10) + 'color']);
+      }
       return out;
     }
     function fields() {

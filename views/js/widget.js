@@ -17,18 +17,6 @@
     node.append(...kids.filter(Boolean));
     return node;
   };
-  // web/front/colours.py's rule: the background moves to black or white until 4.5:1
-  const rgb = (hex) => { const m = /^#?([0-9a-f]{6})$/i.exec(hex || ''), n = m && parseInt(m[1], 16); return m && [n >> 16, (n >> 8) & 255, n & 255]; };
-  const lum = (c) => { const l = c.map((v) => (v /= 255) <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4); return 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2]; };
-  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
-  function readable(background, text) {
-    const b = rgb(background), t = rgb(text);
-    if (!b || !t) return background;
-    const to = lum(t) > 0.5 ? 0 : 255;
-    let now = b;
-    for (let step = 1; ratio(now, t) < 4.5 && step <= 20; step++) now = b.map((c) => Math.round(c + (to - c) * step / 20));
-    return '#' + now.map((c) => c.toString(16).padStart(2, '0')).join('');
-  }
 
   function widget(api, pv) {
     const st = api.s, root = api.r, host = api.h, S = st.strings, KEY = st.storage_key;
@@ -461,7 +449,7 @@
         Object.assign(st, next);
         const c = st.colours || {};
         for (const k of Object.keys(c)) {
-          host.style.setProperty('--psc-' + k.replace(/_/g, '-'), k.endsWith('_background') ? readable(c[k], c[k.slice(0, -10) + 'color']) : c[k]);
+          host.style.setProperty('--psc-' + k.replace(/_/g, '-'), c[k]);  // made readable by the page
         }
         fill();
         opMeta.textContent = opName;
